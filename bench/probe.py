@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+# Correctness probe for the pipelining scenario: sends N GET requests in one write and checks
+# that N responses come back in order with the expected status and body size.
+"""Usage: probe.py HOST PORT PATH DEPTH STATUS BODY_BYTES  -> exit 0 and prints 'ok N' on success."""
+import socket
+import sys
+
+
+def readResponse(sock, buf):
+  """Reads one response (status line, headers, Content-Length body); returns (status, body, rest)."""
+  while b"\r\n\r\n" not in buf:
+    chunk = sock.recv(65536)
+    if not chunk:
+      raise RuntimeError("connection closed inside a response head")
+    buf += chunk
+  head, _, buf = buf.partition(b"\r\n\r\n")
+  lines = head.decode("latin-1").split("\r\n")
+  status = int(lines[0].split(" ")[1])
+  length = 0
+  for line in lines[1:]:
+    name, _, value = line.partition(":")
+    if name.strip().lower() == "content-length":
+      length = int(value.strip())
+  while len(buf) < length:
+    chunk = sock.recv(65536)
+    if not chunk:
+      raise RuntimeError("connection closed inside a response body")
+    buf += chunk
+  return status, buf[:length], buf[length:]
+
+
+def main():
+  host, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+  depth, wantStatus, wantBytes = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+  request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+  with socket.create_connection((host, port), timeout=5) as sock:
+    sock.sendall(request * depth)
+    buf = b""
+    for i in range(depth):
+      status, body, buf = readResponse(sock, buf)
+      if status != wantStatus or len(body) != wantBytes:
+        print(f"response {i + 1}/{depth}: status {status}, {len(body)} bytes; "
+              f"want {wantStatus}, {wantBytes}")
+        return 1
+  print(f"ok {depth}")
+  return 0
+
+
+if __name__ == "__main__":
+  try:
+    sys.exit(main())
+  except (OSError, RuntimeError, ValueError, IndexError) as err:
+    print(f"probe failed: {err}")
+    sys.exit(1)

@@ -1,0 +1,565 @@
+#!/usr/bin/env bash
+# Benchmarks epserve against nginx and lighttpd on loopback; writes bench/out/results.{tsv,md}.
+# Called by `make bench`. Scenarios, knobs (ROUNDS, DURATION, SERVERS, SCENARIOS...) and caveats: bench/README.md.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$REPO/bench
+cd "$REPO"
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+SERVERS=${SERVERS:-epserve nginx lighttpd}
+SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind}
+CALLGRIND_REQUESTS=${CALLGRIND_REQUESTS:-20000}
+CALLGRIND_ROUNDS=${CALLGRIND_ROUNDS:-1}
+BASE_PORT=${BASE_PORT:-18080}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+OUT=${OUT:-$BENCH/out}
+EPSERVE=$REPO/build/bench/epserve
+
+readonly ALL_SERVERS="epserve nginx lighttpd"
+readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file64m"
+readonly PACKAGES="wrk nginx lighttpd apache2-utils valgrind python3 curl"
+readonly C10K_CONNECTIONS=10000
+readonly HOST=127.0.0.1
+
+log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# A word list contains a word: used to validate SERVERS and SCENARIOS.
+contains() { [[ " $1 " == *" $2 "* ]]; }
+
+# wrk durations are "10", "10s", "2m" or "1h"; the script needs seconds to bound its own waits.
+toSeconds() {
+  local v=$1
+  case $v in
+    *h) echo $(( ${v%h} * 3600 )) ;;
+    *m) echo $(( ${v%m} * 60 )) ;;
+    *s) echo "${v%s}" ;;
+    *) echo "$v" ;;
+  esac
+}
+
+for s in $SERVERS; do contains "$ALL_SERVERS" "$s" || die "unknown server '$s' (known: $ALL_SERVERS)"; done
+for s in $SCENARIOS; do
+  contains "$ALL_SCENARIOS" "$s" || die "unknown scenario '$s' (known: $ALL_SCENARIOS)"
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+[[ $(toSeconds "$DURATION") =~ ^[1-9][0-9]*$ ]] || die "DURATION must look like 10s, 2m or 10"
+[[ $(toSeconds "$WARMUP") =~ ^[0-9]+$ ]] || die "WARMUP must look like 2s or 0"
+DURATION_S=$(toSeconds "$DURATION")
+WARMUP_S=$(toSeconds "$WARMUP")
+
+# ---------------------------------------------------------------------------------------------
+# Build and tools
+
+log "installing missing packages: checking $PACKAGES"
+bash "$REPO/scripts/install-deps.sh" $PACKAGES
+
+if contains "$SERVERS" epserve; then
+  log "building epserve (Release) in build/bench"
+  cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF >/dev/null
+  cmake --build build/bench -j2 >/dev/null
+fi
+
+# 10,000 connections need ~10k descriptors in wrk and in each server; raise the soft (and, as root,
+# the hard) limit here so every process started below inherits it.
+ulimit -Hn 65536 2>/dev/null || true
+ulimit -Sn "$(ulimit -Hn)"
+(( $(ulimit -n) >= 20000 )) || log "warning: ulimit -n is $(ulimit -n); the c10k scenario may fail"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/raw" "$OUT/conf" "$OUT/logs" "$OUT/callgrind"
+DOCROOT=$OUT/www
+
+# ---------------------------------------------------------------------------------------------
+# Document root: the same files for every server.
+
+makeDocroot() {
+  mkdir -p "$DOCROOT"
+  {
+    printf '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    printf '<title>epserve benchmark page</title>\n</head>\n<body>\n<h1>Benchmark page</h1>\n'
+    for i in 1 2 3 4 5 6; do
+      printf '<p>Line %d of a small static page, served from the page cache.</p>\n' "$i"
+    done
+    printf '</body>\n</html>\n'
+  } >"$DOCROOT/index.html"
+  if [[ -f $REPO/www/noIndex.html ]]; then
+    cp "$REPO/www/noIndex.html" "$DOCROOT/noIndex.html"
+  else
+    log "warning: www/noIndex.html does not exist yet; using a generated 404 page"
+    printf '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n' >"$DOCROOT/noIndex.html"
+    printf '<body><h1>404 Not Found</h1><p>No such page.</p></body></html>\n' >>"$DOCROOT/noIndex.html"
+  fi
+  head -c 4096 /dev/urandom >"$DOCROOT/4k.bin"
+  head -c 65536 /dev/urandom >"$DOCROOT/64k.bin"
+  head -c 1048576 /dev/urandom >"$DOCROOT/1m.bin"
+  head -c 67108864 /dev/urandom >"$DOCROOT/64m.bin"
+}
+makeDocroot
+INDEX_BYTES=$(stat -c %s "$DOCROOT/index.html")
+NOTFOUND_BYTES=$(stat -c %s "$DOCROOT/noIndex.html")
+
+# ---------------------------------------------------------------------------------------------
+# Servers. Every PID started lands in STARTED_PIDS; the EXIT trap stops exactly those.
+
+STARTED_PIDS=()
+declare -A PID_OF=() PORT_OF=()
+
+stopPid() {
+  local pid=$1 limit=${2:-50} i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for (( i = 0; i < limit; i++ )); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    log "pid $pid ignored SIGTERM; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do stopPid "$pid" 50; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+writeNginxConf() {
+  local dir=$1 port=$2
+  mkdir -p "$dir/tmp"
+  cat >"$dir/nginx.conf" <<EOF
+# One process (no master), like epserve and lighttpd here; root needs no user directive then.
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+error_log $dir/error.log warn;
+pid $dir/nginx.pid;
+events {
+  worker_connections 20480;
+}
+http {
+  access_log off;
+  log_not_found off;
+  sendfile on;
+  tcp_nodelay on;
+  keepalive_requests 1000000;
+  keepalive_timeout 65;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  types {
+    text/html html;
+    application/octet-stream bin;
+  }
+  default_type application/octet-stream;
+  charset utf-8;
+  server {
+    listen $HOST:$port backlog=4096;
+    root $DOCROOT;
+    index index.html;
+    error_page 404 /noIndex.html;
+  }
+}
+EOF
+}
+
+writeLighttpdConf() {
+  local dir=$1 port=$2
+  mkdir -p "$dir"
+  # server.error-handler (not error-handler-404) keeps the 404 status while serving noIndex.html.
+  # max-keep-alive-requests is a 16-bit setting in lighttpd 1.4: 65535 is its maximum.
+  cat >"$dir/lighttpd.conf" <<EOF
+server.modules = ()
+server.document-root = "$DOCROOT"
+server.bind = "$HOST"
+server.port = $port
+server.errorlog = "$dir/error.log"
+server.pid-file = "$dir/lighttpd.pid"
+server.error-handler = "/noIndex.html"
+server.network-backend = "sendfile"
+server.max-keep-alive-requests = 65535
+server.max-keep-alive-idle = 65
+server.max-fds = 32768
+server.max-connections = 16384
+server.listen-backlog = 4096
+index-file.names = ( "index.html" )
+mimetype.assign = ( ".html" => "text/html; charset=utf-8", ".bin" => "application/octet-stream" )
+EOF
+}
+
+# startServer NAME PORT [callgrind]: starts one pinned server and waits (bounded) until it answers;
+# its PID is left in STARTED_PID.
+startServer() {
+  local name=$1 port=$2 mode=${3:-plain} dir cmd prefix pid i waitLimit=100
+  dir=$OUT/conf/$name-$port
+  prefix=(taskset -c "$SERVER_CPU")
+  if [[ $mode == callgrind ]]; then
+    # Instrumentation starts off and is switched on after the warm-up (callgrind_control -i on).
+    prefix+=(valgrind --tool=callgrind --instr-atstart=no
+             "--callgrind-out-file=$OUT/callgrind/$name.%p.out")
+    waitLimit=600
+  fi
+  case $name in
+    epserve)
+      cmd=("$EPSERVE" --access-log off --log-level warn -i "$HOST" -p "$port" -r "$DOCROOT"
+           --max-connections 20000) ;;
+    nginx)
+      writeNginxConf "$dir" "$port"
+      cmd=(nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log") ;;
+    lighttpd)
+      writeLighttpdConf "$dir" "$port"
+      cmd=(lighttpd -D -f "$dir/lighttpd.conf") ;;
+  esac
+  "${prefix[@]}" "${cmd[@]}" >"$OUT/logs/$name-$port.log" 2>&1 </dev/null &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  for (( i = 0; i < waitLimit; i++ )); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "$name exited at startup; see $OUT/logs/$name-$port.log"
+      return 1
+    fi
+    if curl -s -o /dev/null --max-time 2 "http://$HOST:$port/index.html"; then
+      STARTED_PID=$pid
+      return 0
+    fi
+    sleep 0.1
+  done
+  log "$name did not answer on port $port within $(( waitLimit / 10 )) s"
+  stopPid "$pid"
+  return 1
+}
+
+portFree() { ! ss -Htln "sport = :$1" | grep -q .; }
+
+# ---------------------------------------------------------------------------------------------
+# /proc readings. A server may fork (not in this configuration, but nginx can), so readings sum
+# the PID and all its descendants.
+
+pidTree() {
+  local pid=$1 child
+  [[ -d /proc/$pid ]] || return 0
+  echo "$pid"
+  for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do pidTree "$child"; done
+}
+
+# utime + stime in clock ticks (fields 14 and 15 of /proc/PID/stat, counted after the comm field).
+cpuTicks() {
+  local total=0 p stat rest f
+  for p in $(pidTree "$1"); do
+    stat=$(cat /proc/"$p"/stat 2>/dev/null) || continue
+    rest=${stat##*) }
+    read -r -a f <<<"$rest"
+    total=$(( total + f[11] + f[12] ))
+  done
+  echo "$total"
+}
+
+# statusKb PID FIELD: VmRSS or VmHWM in kB, summed over the process tree.
+statusKb() {
+  local total=0 p v
+  for p in $(pidTree "$1"); do
+    v=$(awk -v k="$2:" '$1 == k { print $2 }' /proc/"$p"/status 2>/dev/null)
+    total=$(( total + ${v:-0} ))
+  done
+  echo "$total"
+}
+
+# Writing 5 to clear_refs resets VmHWM to the current RSS (Linux >= 4.0), so the value read after
+# a run is that run's peak. Prints "yes" when every process in the tree accepted it.
+resetHwm() {
+  local p ok=yes
+  for p in $(pidTree "$1"); do echo 5 >/proc/"$p"/clear_refs 2>/dev/null || ok=no; done
+  echo "$ok"
+}
+
+CLK_TCK=$(getconf CLK_TCK)
+
+# Busy ticks of the whole machine (user nice system irq softirq steal over all CPUs).
+machineBusy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# utime + stime of this shell's waited-for children (cutime, cstime): wrk's cost once it is reaped.
+childTicks() {
+  local stat f
+  stat=$(cat /proc/$$/stat)
+  read -r -a f <<<"${stat##*) }"
+  echo $(( f[13] + f[14] ))
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+
+# scenarioParams NAME: sets CONNS, URLPATH, WANT_STATUS, WANT_BYTES, METRIC, WRK_ARGS, CURL_ARGS.
+scenarioParams() {
+  WRK_ARGS=(-s "$BENCH/report.lua")
+  CURL_ARGS=()
+  METRIC=req/s
+  WANT_STATUS=200
+  case $1 in
+    small) CONNS=50; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES ;;
+    notfound) CONNS=50; URLPATH=/no/such/page.html; WANT_STATUS=404; WANT_BYTES=$NOTFOUND_BYTES ;;
+    close)
+      CONNS=50; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
+      WRK_ARGS+=(-H 'Connection: close'); CURL_ARGS=(-H 'Connection: close') ;;
+    large) CONNS=10; URLPATH=/1m.bin; WANT_BYTES=1048576; METRIC=MB/s ;;
+    file4k) CONNS=10; URLPATH=/4k.bin; WANT_BYTES=4096; METRIC=MB/s ;;
+    file64k) CONNS=10; URLPATH=/64k.bin; WANT_BYTES=65536; METRIC=MB/s ;;
+    file64m) CONNS=10; URLPATH=/64m.bin; WANT_BYTES=67108864; METRIC=MB/s ;;
+    pipeline)
+      CONNS=50; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
+      WRK_ARGS=(-s "$BENCH/pipeline.lua") ;;
+    c10k)
+      CONNS=$C10K_CONNECTIONS; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
+      # One wrk thread cycling 10k sockets: the default 2 s timeout would count queueing as errors.
+      WRK_ARGS+=(--timeout 10s) ;;
+  esac
+}
+
+# checkAt NAME PORT SCENARIO: the response the scenario will hammer is the one it should be.
+checkAt() {
+  local name=$1 port=$2 scen=$3 got
+  scenarioParams "$scen"
+  if [[ $scen == pipeline ]]; then
+    got=$(timeout 20 python3 "$BENCH/probe.py" "$HOST" "$port" "$URLPATH" 16 "$WANT_STATUS" \
+            "$WANT_BYTES" 2>&1) || { log "check $scen $name: $got"; return 1; }
+    return 0
+  fi
+  got=$(curl -s -o /dev/null --max-time 20 -w '%{http_code} %{size_download}' "${CURL_ARGS[@]}" \
+          "http://$HOST:$port$URLPATH" 2>/dev/null) || true
+  if [[ $got != "$WANT_STATUS $WANT_BYTES" ]]; then
+    log "check $scen $name: got '$got', want '$WANT_STATUS $WANT_BYTES'"
+    return 1
+  fi
+}
+
+TSV=$OUT/results.tsv
+COLUMNS=(round scenario server status metric value requests p50_ms p99_ms max_ms socket_errors
+         non2xx3xx cpu_s cpu_us_per_req rss_before_kb hwm_during_kb rss_after_kb hwm_reset
+         rss_per_conn_bytes ir_per_req other_cpu_pct)
+(IFS=$'\t'; printf '%s\n' "${COLUMNS[*]}") >"$TSV"
+
+# row FIELD=VALUE...: appends one line to results.tsv; unnamed fields are NA.
+row() {
+  declare -A r=()
+  local kv col line=""
+  for kv in "$@"; do r[${kv%%=*}]=${kv#*=}; done
+  for col in "${COLUMNS[@]}"; do
+    line+="${r[$col]:-NA}	"
+  done
+  printf '%s\n' "${line%	}" >>"$TSV"
+}
+
+FAILURES=0
+
+# runWrk ROUND SCENARIO SERVER: correctness check, warm-up, measured run; one results.tsv row.
+runWrk() {
+  local round=$1 scen=$2 name=$3 port pid raw t0 t1 rb ha ra hwmReset=NA
+  local -A w=()
+  if [[ -z ${PID_OF[$name]:-} ]] || ! kill -0 "${PID_OF[$name]}" 2>/dev/null; then
+    row round="$round" scenario="$scen" server="$name" status=server-down
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  port=${PORT_OF[$name]}
+  pid=${PID_OF[$name]}
+  if ! checkAt "$name" "$port" "$scen"; then
+    row round="$round" scenario="$scen" server="$name" status=check-failed
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  scenarioParams "$scen"
+  local url="http://$HOST:$port$URLPATH" bound=$(( DURATION_S + 60 ))
+  raw=$OUT/raw/r$round-$scen-$name
+  if (( WARMUP_S > 0 )); then
+    timeout -k 5 $(( WARMUP_S + 60 )) taskset -c "$CLIENT_CPU" \
+      wrk -t1 -c"$CONNS" -d"$WARMUP" "${WRK_ARGS[@]}" "$url" >"$raw.warmup.txt" 2>&1 || true
+    sleep 1
+  fi
+  rb=$(statusKb "$pid" VmRSS)
+  [[ $scen == c10k ]] && hwmReset=$(resetHwm "$pid")
+  local b0 c0 ns0
+  b0=$(machineBusy); c0=$(childTicks); ns0=$(date +%s%N)
+  t0=$(cpuTicks "$pid")
+  if ! timeout -k 5 "$bound" taskset -c "$CLIENT_CPU" \
+         wrk -t1 -c"$CONNS" -d"$DURATION" "${WRK_ARGS[@]}" "$url" >"$raw.txt" 2>&1; then
+    log "wrk failed for $scen $name; see $raw.txt"
+  fi
+  t1=$(cpuTicks "$pid")
+  # CPU spent by neither this server nor wrk (other jobs, ksoftirqd, kworkers), in % of one core:
+  # a shared machine shows up here, and summarize.py flags the runs it may have slowed.
+  local otherPct
+  otherPct=$(awk -v b=$(( $(machineBusy) - b0 )) -v s=$(( t1 - t0 )) -v c=$(( $(childTicks) - c0 )) \
+               -v ns=$(( $(date +%s%N) - ns0 )) -v h="$CLK_TCK" \
+               'BEGIN { o = (b - s - c) / h; if (o < 0) o = 0; printf "%.0f", o * 1e11 / ns }')
+  ha=$(statusKb "$pid" VmHWM)
+  ra=$(statusKb "$pid" VmRSS)
+  local line kv
+  line=$(grep -m1 '^WRK_RESULT ' "$raw.txt" || true)
+  if [[ -z $line ]] || ! kill -0 "$pid" 2>/dev/null; then
+    row round="$round" scenario="$scen" server="$name" status=run-failed
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  for kv in ${line#WRK_RESULT }; do w[${kv%%=*}]=${kv#*=}; done
+  local reqs=${w[requests]} value cpuS cpuUs perConn=NA sockErr
+  sockErr=$(( w[connect] + w[read] + w[write] + w[timeout] ))
+  if [[ $METRIC == MB/s ]]; then
+    value=$(awk -v b="${w[bytes]}" -v d="${w[duration_us]}" 'BEGIN { printf "%.1f", b / d }')
+  else
+    value=$(awk -v n="$reqs" -v d="${w[duration_us]}" 'BEGIN { printf "%.0f", n * 1e6 / d }')
+  fi
+  cpuS=$(awk -v t=$(( t1 - t0 )) -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')
+  cpuUs=$(awk -v t=$(( t1 - t0 )) -v h="$CLK_TCK" -v n="$reqs" \
+            'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / h / n; else print "NA" }')
+  if [[ $scen == c10k ]]; then
+    perConn=$(awk -v a="$ha" -v b="$rb" -v c="$CONNS" 'BEGIN { printf "%.0f", (a - b) * 1024 / c }')
+  fi
+  local ms='BEGIN { printf "%.3f", v / 1000 }'
+  row round="$round" scenario="$scen" server="$name" status=ok metric="$METRIC" value="$value" \
+      requests="$reqs" p50_ms="$(awk -v v="${w[p50_us]}" "$ms")" \
+      p99_ms="$(awk -v v="${w[p99_us]}" "$ms")" max_ms="$(awk -v v="${w[max_us]}" "$ms")" \
+      socket_errors="$sockErr" non2xx3xx="${w[status]}" cpu_s="$cpuS" cpu_us_per_req="$cpuUs" \
+      rss_before_kb="$rb" hwm_during_kb="$ha" rss_after_kb="$ra" hwm_reset="$hwmReset" \
+      rss_per_conn_bytes="$perConn" other_cpu_pct="$otherPct"
+  log "r$round $scen $name: $value $METRIC, p99 $(awk -v v="${w[p99_us]}" "$ms") ms," \
+      "socket errors $sockErr, CPU ${cpuUs} us/req, other CPU ${otherPct}%"
+  sleep 1
+}
+
+# runCallgrind ROUND SERVER: a fresh server under callgrind, CALLGRIND_REQUESTS keep-alive GETs of
+# /index.html counted (ab -k sends an exact number, wrk does not); Ir of the server / requests.
+runCallgrind() {
+  local round=$1 name=$2 port pid raw total done failed
+  port=$(( BASE_PORT + 10 + $(idxOf "$name") ))
+  portFree "$port" || { log "port $port busy"; row round="$round" scenario=callgrind server="$name" status=port-busy; FAILURES=$(( FAILURES + 1 )); return 0; }
+  rm -f "$OUT/callgrind/$name".*.out
+  if ! startServer "$name" "$port" callgrind; then
+    row round="$round" scenario=callgrind server="$name" status=server-down
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  pid=$STARTED_PID
+  raw=$OUT/raw/r$round-callgrind-$name
+  local url="http://$HOST:$port/index.html" status=ok
+  if ! checkAt "$name" "$port" small; then
+    status=check-failed
+  else
+    timeout -k 5 300 taskset -c "$CLIENT_CPU" ab -q -k -n 2000 -c 10 "$url" >"$raw.warmup.txt" 2>&1 \
+      || true
+    timeout 60 callgrind_control -z "$pid" >/dev/null 2>&1 || true
+    if ! timeout 60 callgrind_control -i on "$pid" >"$raw.control.txt" 2>&1; then
+      status=callgrind-control-failed
+    elif ! timeout -k 5 1800 taskset -c "$CLIENT_CPU" ab -q -k -n "$CALLGRIND_REQUESTS" -c 10 "$url" \
+           >"$raw.txt" 2>&1; then
+      status=run-failed
+    fi
+    timeout 60 callgrind_control -i off "$pid" >>"$raw.control.txt" 2>&1 || true
+  fi
+  # The profile is written when the server exits; SIGTERM lets all three exit normally.
+  stopPid "$pid" 600
+  if [[ $status != ok ]]; then
+    row round="$round" scenario=callgrind server="$name" status="$status"
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  done=$(awk '/^Complete requests:/ { print $3 }' "$raw.txt")
+  failed=$(awk '/^Failed requests:/ { print $3 }' "$raw.txt")
+  # "totals:" (or the older "summary:") is the file's whole Ir count; one file per process.
+  total=$(awk '/^(summary|totals):/ && !seen[FILENAME]++ { s += $2 } END { print s + 0 }' \
+            "$OUT/callgrind/$name".*.out 2>/dev/null || echo 0)
+  if [[ -z $done ]] || (( done == 0 || total == 0 )); then
+    row round="$round" scenario=callgrind server="$name" status=run-failed
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  local irPerReq
+  irPerReq=$(awk -v t="$total" -v n="$done" 'BEGIN { printf "%.0f", t / n }')
+  row round="$round" scenario=callgrind server="$name" status=ok metric=Ir/req value="$irPerReq" \
+      requests="$done" socket_errors="${failed:-NA}" ir_per_req="$irPerReq"
+  log "r$round callgrind $name: $irPerReq instructions/request over $done requests"
+}
+
+idxOf() {
+  local i=0 s
+  for s in $ALL_SERVERS; do [[ $s == "$1" ]] && { echo $i; return; }; i=$(( i + 1 )); done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Header facts for results.md
+
+versionOf() {
+  case $1 in
+    epserve) "$EPSERVE" --version 2>&1 | head -1 || true ;;
+    nginx) nginx -v 2>&1 | head -1 ;;
+    lighttpd) lighttpd -v 2>&1 | head -1 ;;
+  esac
+}
+
+COMMAND="ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP SERVERS='$SERVERS' SCENARIOS='$SCENARIOS'"
+COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
+{
+  printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  printf 'nproc\t%s\n' "$(nproc)"
+  printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+  printf 'kernel\t%s\n' "$(uname -sr)"
+  printf 'command\t%s\n' "$COMMAND"
+  printf 'pinning\tservers on CPU %s, wrk -t1 / ab on CPU %s\n' "$SERVER_CPU" "$CLIENT_CPU"
+  for s in $SERVERS; do printf 'version %s\t%s\n' "$s" "$(versionOf "$s")"; done
+  printf 'version wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1,2)"
+  printf 'version ab\t%s\n' "$(ab -V 2>&1 | head -1)"
+  printf 'version valgrind\t%s\n' "$(valgrind --version)"
+  printf 'index_bytes\t%s\n' "$INDEX_BYTES"
+  printf 'notfound_bytes\t%s\n' "$NOTFOUND_BYTES"
+  printf 'duration\t%s\n' "$DURATION"
+  printf 'rounds\t%s\n' "$ROUNDS"
+} >"$OUT/meta.tsv"
+
+# ---------------------------------------------------------------------------------------------
+# Main: start the plain servers once; each round runs every scenario on each server in turn.
+
+WRK_SCENARIOS=""
+for s in $SCENARIOS; do [[ $s != callgrind ]] && WRK_SCENARIOS+="$s "; done
+
+if [[ -n $WRK_SCENARIOS ]]; then
+  for name in $SERVERS; do
+    port=$(( BASE_PORT + $(idxOf "$name") ))
+    portFree "$port" || die "port $port (for $name) is in use; set BASE_PORT"
+    if startServer "$name" "$port"; then
+      PID_OF[$name]=$STARTED_PID
+      PORT_OF[$name]=$port
+    else
+      log "warning: $name is not running; its rows will say server-down"
+    fi
+  done
+fi
+
+for (( round = 1; round <= ROUNDS; round++ )); do
+  for scen in $SCENARIOS; do
+    for name in $SERVERS; do
+      if [[ $scen == callgrind ]]; then
+        (( round <= CALLGRIND_ROUNDS )) || continue
+        runCallgrind "$round" "$name"
+      else
+        runWrk "$round" "$scen" "$name"
+      fi
+    done
+  done
+done
+
+python3 "$BENCH/summarize.py" "$OUT"
+log "wrote $TSV and $OUT/results.md"
+if (( FAILURES > 0 )); then
+  log "$FAILURES run(s) did not produce a measurement (see the status column of results.tsv)"
+  exit 3
+fi

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+# Turns bench/out/results.tsv (one row per run, written by bench/run.sh) into results.md:
+# per scenario and server the median, min-max, p99, CPU per request and epserve's ratio to peers.
+"""Usage: summarize.py OUT_DIR   (reads OUT_DIR/results.tsv and meta.tsv, writes results.md)."""
+import csv
+import statistics
+import sys
+from pathlib import Path
+
+# What each scenario hammers; {index} and {notfound} are the document root's page sizes.
+DESCRIPTIONS = {
+  "small": "GET /index.html ({index} B), keep-alive, 50 connections",
+  "notfound": "GET of a missing path -> 404 + noIndex.html ({notfound} B), keep-alive, 50 conns",
+  "close": "GET /index.html with `Connection: close` (new TCP connection per request), 50 conns",
+  "large": "GET /1m.bin (1 MiB), keep-alive, 10 connections",
+  "file4k": "GET /4k.bin, keep-alive, 10 connections",
+  "file64k": "GET /64k.bin, keep-alive, 10 connections",
+  "file64m": "GET /64m.bin, keep-alive, 10 connections",
+  "pipeline": "GET /index.html, 16 requests pipelined per write, 50 connections",
+  "c10k": "GET /index.html over 10,000 concurrent keep-alive connections",
+  "callgrind": "instructions (callgrind Ir) per keep-alive GET /index.html, ab -k -c 10",
+}
+OTHER_WARN_PCT = 15
+
+
+def num(text):
+  """A float, or None for the NA the shell writes for missing fields."""
+  try:
+    return float(text)
+  except (TypeError, ValueError):
+    return None
+
+
+def fmt(value, digits=None):
+  if value is None:
+    return "n/a"
+  if digits is None:
+    digits = 0 if abs(value) >= 100 else (1 if abs(value) >= 10 else 2)
+  return f"{value:,.{digits}f}"
+
+
+def median(values):
+  values = [v for v in values if v is not None]
+  return statistics.median(values) if values else None
+
+
+def ratio(a, b):
+  return f"{a / b:.2f}" if a is not None and b else "—"
+
+
+def main():
+  out = Path(sys.argv[1] if len(sys.argv) > 1 else "bench/out")
+  meta = {}
+  with open(out / "meta.tsv", encoding="utf-8") as f:
+    for line in f:
+      key, _, value = line.rstrip("\n").partition("\t")
+      meta[key] = value
+  with open(out / "results.tsv", encoding="utf-8", newline="") as f:
+    rows = list(csv.DictReader(f, delimiter="\t"))
+
+  scenarios, servers, groups = [], [], {}
+  for r in rows:
+    if r["scenario"] not in scenarios:
+      scenarios.append(r["scenario"])
+    if r["server"] not in servers:
+      servers.append(r["server"])
+    groups.setdefault((r["scenario"], r["server"]), []).append(r)
+
+  stats = {}
+  for key, runs in groups.items():
+    ok = [r for r in runs if r["status"] == "ok"]
+    values = [num(r["value"]) for r in ok]
+    errs = [num(r["socket_errors"]) for r in ok]
+    stats[key] = {
+      "metric": ok[0]["metric"] if ok else "",
+      "median": median(values),
+      "min": min(values) if values else None,
+      "max": max(values) if values else None,
+      "p99": median(num(r["p99_ms"]) for r in ok),
+      "errors": sum(e for e in errs if e is not None) if any(e is not None for e in errs) else None,
+      "non2xx": sum(num(r["non2xx3xx"]) or 0 for r in ok),
+      "cpu": median(num(r["cpu_us_per_req"]) for r in ok),
+      "other": max((v for v in (num(r["other_cpu_pct"]) for r in ok) if v is not None), default=None),
+      "runs": len(ok),
+      "failed": sorted({r["status"] for r in runs if r["status"] != "ok"}),
+      "rows": ok,
+    }
+
+  lines = ["# epserve benchmark results", ""]
+  lines += [
+    f"- Date: {meta.get('date', '?')}",
+    f"- Machine: {meta.get('nproc', '?')} CPUs, {meta.get('cpu', '?')}, {meta.get('kernel', '?')}",
+    f"- Pinning: {meta.get('pinning', '?')}",
+  ]
+  versions = [f"{k[len('version '):]}: `{v}`" for k, v in meta.items() if k.startswith("version ")]
+  lines.append("- Versions: " + "; ".join(versions))
+  lines.append(f"- Command: `{meta.get('command', '?')}`")
+  lines.append(f"- {meta.get('rounds', '?')} round(s) of {meta.get('duration', '?')} per run "
+               "(after a warm-up), servers run in turn A B C within each round.")
+  lines.append("")
+  lines.append("| scenario | server | metric | median | min–max | p99 ms | socket errors "
+               "| CPU µs/req | epserve ÷ server | epserve ÷ server (CPU/req) | other CPU % | runs |")
+  lines.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+  for scen in scenarios:
+    base = stats.get((scen, "epserve"))
+    for server in servers:
+      s = stats.get((scen, server))
+      if s is None:
+        continue
+      runs = str(s["runs"]) + (f" ({', '.join(s['failed'])})" if s["failed"] else "")
+      if server == "epserve" or base is None:
+        rel = relCpu = "—"
+      else:
+        rel = ratio(base["median"], s["median"])
+        relCpu = ratio(base["cpu"], s["cpu"])
+      spread = f"{fmt(s['min'])}–{fmt(s['max'])}" if s["runs"] else "n/a"
+      errors = fmt(s["errors"], 0) if s["errors"] is not None else "n/a"
+      p99 = fmt(s["p99"], 2) if s["p99"] is not None else "n/a"
+      lines.append(f"| {scen} | {server} | {s['metric'] or 'n/a'} | {fmt(s['median'])} | {spread} "
+                   f"| {p99} | {errors} | {fmt(s['cpu'], 2) if s['cpu'] is not None else 'n/a'} "
+                   f"| {rel} | {relCpu} | {fmt(s['other'], 0) if s['other'] is not None else 'n/a'} "
+                   f"| {runs} |")
+
+  c10k = [(server, stats[("c10k", server)]) for server in servers if ("c10k", server) in stats]
+  c10k = [(server, s) for server, s in c10k if s["rows"]]
+  if c10k:
+    lines += ["", "Memory during c10k (kB, summed over the server's processes; medians over runs):", "",
+              "| server | VmRSS before | peak VmRSS during (VmHWM) | VmRSS after | bytes per connection "
+              "| HWM reset |",
+              "|---|--:|--:|--:|--:|--:|"]
+    for server, s in c10k:
+      col = lambda name: median(num(r[name]) for r in s["rows"])
+      resets = sorted({r["hwm_reset"] for r in s["rows"]})
+      lines.append(f"| {server} | {fmt(col('rss_before_kb'), 0)} | {fmt(col('hwm_during_kb'), 0)} "
+                   f"| {fmt(col('rss_after_kb'), 0)} | {fmt(col('rss_per_conn_bytes'), 0)} "
+                   f"| {'/'.join(resets)} |")
+
+  sizes = {"index": meta.get("index_bytes", "?"), "notfound": meta.get("notfound_bytes", "?")}
+  lines += ["", "Scenarios:", ""]
+  for scen in scenarios:
+    lines.append(f"- **{scen}**: {DESCRIPTIONS.get(scen, scen).format(**sizes)}")
+  lines += [
+    "",
+    "How to read: *median* and *min–max* are over the rounds (req/s, MB/s = 10^6 bytes/s incl. "
+    "headers, or instructions per request); *p99 ms* is the median of the runs' wrk p99 latency; "
+    "*socket errors* sums wrk's connect/read/write/timeout errors over all runs (for callgrind: "
+    "ab's failed requests); *CPU µs/req* is the server's utime+stime during the measured run "
+    "divided by the requests wrk completed (median over runs). *epserve ÷ server* is epserve's "
+    "median over that server's median: above 1 means epserve is faster for req/s and MB/s, "
+    "below 1 means epserve is cheaper for Ir/req and CPU/req. *other CPU %* is the largest, over "
+    "the runs, CPU time used by neither the server nor wrk during a run, in % of one core "
+    f"(tick-sampled; above ~{OTHER_WARN_PCT}% another job shared the machine and the run is "
+    "suspect). Rows whose runs failed the "
+    "correctness check or did not run are listed with their status and left out of the numbers.",
+  ]
+  noisy = sorted(f"{scen}/{server}" for (scen, server), s in stats.items()
+                 if s["other"] is not None and s["other"] > OTHER_WARN_PCT)
+  if noisy:
+    lines += ["", f"Warning: other processes used more than {OTHER_WARN_PCT}% of a core during "
+              f"some runs of: {', '.join(noisy)}. Re-run on a quiet machine before trusting them."]
+  if any(s["non2xx"] for (scen, _), s in stats.items() if scen != "notfound"):
+    lines += ["", "Warning: some runs outside *notfound* got non-2xx/3xx responses "
+              "(column non2xx3xx in results.tsv)."]
+  text = "\n".join(lines) + "\n"
+  (out / "results.md").write_text(text, encoding="utf-8")
+  sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+  main()

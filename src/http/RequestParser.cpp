@@ -1,0 +1,529 @@
+// HTTP/1.x request-head parser (RFC 9112 §2-§6, RFC 9110 §5, §7.2, §8.6, §10.1.1): one forward
+// pass over the bytes with character-class tables, then the header semantics once the head ends.
+#include "http/RequestParser.h"
+
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+namespace epserve::http {
+
+namespace {
+
+// The parser is stateless and re-run over the whole head after every read, so each rule is
+// decided by the first byte that breaks it and by nothing after that byte. That makes the result
+// for a prefix either Incomplete or the final answer, whichever way the bytes arrive.
+
+// RFC 9112 §2.2 allows ignoring "at least one" empty line before the request line (clients that
+// add CRLF after a POST body); a few more are tolerated, an endless stream is not.
+constexpr unsigned kMaxLeadingEmptyLines = 4;
+
+enum CharClass : std::uint8_t {
+  kTchar = 1,       // token characters (RFC 9110 §5.6.2)
+  kTarget = 2,      // bytes allowed anywhere in a request-target
+  kFieldVchar = 4,  // field-value bytes: SP, HTAB, VCHAR, obs-text (RFC 9110 §5.5)
+  kRegName = 8,     // unreserved / sub-delims (RFC 3986 §3.2.2 reg-name, minus pct-encoded)
+  kHexDigit = 16,
+  kDigit = 32,
+};
+
+constexpr bool isAlpha(unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+constexpr bool isDigitChar(unsigned c) { return c >= '0' && c <= '9'; }
+
+constexpr bool oneOf(unsigned c, std::string_view set) {
+  for (char x : set) {
+    if (static_cast<unsigned char>(x) == c) return true;
+  }
+  return false;
+}
+
+constexpr std::array<std::uint8_t, 256> makeClasses() {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    std::uint8_t m = 0;
+    const bool alnum = isAlpha(c) || isDigitChar(c);
+    if (alnum || oneOf(c, "!#$%&'*+-.^_`|~")) {
+      m |= kTchar;
+    }
+    // Visible ASCII minus what RFC 3986 never allows unescaped in a path or query: '"' '<' '>'
+    // '\' '^' '`' '{' '|' '}', and '#' (a fragment is not part of a request-target). '[' and ']'
+    // are kept: absolute-form needs them for IPv6 literals and clients send them raw in queries.
+    if (c > 0x20 && c < 0x7F && !oneOf(c, "\"#<>\\^`{|}")) {
+      m |= kTarget;
+    }
+    if (c == '\t' || (c >= 0x20 && c != 0x7F)) m |= kFieldVchar;
+    if (alnum || oneOf(c, "-._~!$&'()*+,;=")) {
+      m |= kRegName;
+    }
+    if (isDigitChar(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) m |= kHexDigit;
+    if (isDigitChar(c)) m |= kDigit;
+    t[c] = m;
+  }
+  return t;
+}
+
+constexpr std::array<std::uint8_t, 256> kClass = makeClasses();
+
+inline bool has(unsigned char c, CharClass cls) { return (kClass[c] & cls) != 0; }
+inline bool isOws(char c) { return c == ' ' || c == '\t'; }
+
+// Eight bytes at a time: true when none is a CTL other than... none at all (< 0x20) or DEL.
+// Bytes >= 0x80 (obs-text) pass, as they do in the table. HTAB fails here and is left to the
+// byte loop, which is rare enough in real values not to matter.
+inline bool allFieldVchar8(const unsigned char* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, sizeof x);
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const std::uint64_t below20 = (x - kOnes * 0x20) & ~x & kHigh;
+  const std::uint64_t del = x ^ (kOnes * 0x7F);
+  const std::uint64_t isDel = (del - kOnes) & ~del & kHigh;
+  return (below20 | isDel) == 0;
+}
+
+std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && isOws(v.front())) v.remove_prefix(1);
+  while (!v.empty() && isOws(v.back())) v.remove_suffix(1);
+  return v;
+}
+
+// Calls f(element) for each OWS-trimmed element of a comma-separated list (RFC 9110 §5.6.1),
+// empty elements included; f returns false to stop early.
+template <typename F>
+void forEachListElement(std::string_view v, F&& f) {
+  for (;;) {
+    const std::size_t comma = v.find(',');
+    if (!f(trimOws(v.substr(0, comma)))) return;
+    if (comma == std::string_view::npos) return;
+    v.remove_prefix(comma + 1);
+  }
+}
+
+bool isToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!has(static_cast<unsigned char>(c), kTchar)) return false;
+  }
+  return true;
+}
+
+Method methodFromToken(std::string_view m) {
+  // Methods are case-sensitive (RFC 9110 §9.1): "get" is some other method.
+  switch (m.size()) {
+    case 3:
+      if (m == "GET") return Method::Get;
+      if (m == "PUT") return Method::Put;
+      break;
+    case 4:
+      if (m == "HEAD") return Method::Head;
+      if (m == "POST") return Method::Post;
+      break;
+    case 5:
+      if (m == "PATCH") return Method::Patch;
+      break;
+    case 6:
+      if (m == "DELETE") return Method::Delete;
+      break;
+    case 7:
+      if (m == "OPTIONS") return Method::Options;
+      break;
+    default:
+      break;
+  }
+  return Method::Other;
+}
+
+// uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3). `hostEmpty` tells the caller
+// whether the host part was empty, which a Host field may be but an http(s) URI may not.
+bool validHostPort(std::string_view v, bool& hostEmpty) {
+  std::size_t i = 0;
+  const std::size_t n = v.size();
+  if (n > 0 && v[0] == '[') {
+    // IP-literal: IPv6address (hex, ':' and '.' for an embedded IPv4) or IPvFuture
+    // ("v" HEXDIG+ "." (unreserved / sub-delims / ":")+), checked by character set only.
+    const std::size_t close = v.find(']');
+    if (close == std::string_view::npos || close == 1) return false;
+    const std::string_view lit = v.substr(1, close - 1);
+    const bool future = lit[0] == 'v' || lit[0] == 'V';
+    for (char ch : lit) {
+      const auto c = static_cast<unsigned char>(ch);
+      const bool ok = future ? (has(c, kRegName) || c == ':') : (has(c, kHexDigit) || c == ':' ||
+                                                                 c == '.');
+      if (!ok) return false;
+    }
+    i = close + 1;
+    hostEmpty = false;
+  } else {
+    // reg-name (an IPv4address is one too): unreserved / pct-encoded / sub-delims.
+    while (i < n && v[i] != ':') {
+      const auto c = static_cast<unsigned char>(v[i]);
+      if (c == '%') {
+        if (i + 2 >= n || !has(static_cast<unsigned char>(v[i + 1]), kHexDigit) ||
+            !has(static_cast<unsigned char>(v[i + 2]), kHexDigit)) {
+          return false;
+        }
+        i += 3;
+      } else if (has(c, kRegName)) {
+        ++i;
+      } else {
+        return false;
+      }
+    }
+    hostEmpty = i == 0;
+  }
+  if (i == n) return true;
+  if (v[i] != ':') return false;
+  for (++i; i < n; ++i) {  // port = *DIGIT
+    if (!isDigitChar(static_cast<unsigned char>(v[i]))) return false;
+  }
+  return true;
+}
+
+bool schemeIs(std::string_view target, std::string_view scheme) {
+  return target.size() >= scheme.size() && equalsIgnoreCase(target.substr(0, scheme.size()),
+                                                            scheme);
+}
+
+// Splits an absolute-form target (RFC 9112 §3.2.2) into authority and path. Only http and
+// https are ours to serve; userinfo is an error (RFC 9110 §4.2.4), an empty host too (§4.2.1).
+bool splitAbsoluteForm(std::string_view target, std::string_view& authority,
+                       std::string_view& path) {
+  std::size_t start;
+  if (schemeIs(target, "http://")) {
+    start = 7;
+  } else if (schemeIs(target, "https://")) {
+    start = 8;
+  } else {
+    return false;
+  }
+  std::size_t end = start;
+  while (end < target.size() && target[end] != '/' && target[end] != '?') ++end;
+  authority = target.substr(start, end - start);
+  bool hostEmpty = true;
+  if (!validHostPort(authority, hostEmpty) || hostEmpty) return false;
+  // "http://h" and "http://h?q" both mean the root; the query alone cannot be expressed as a view
+  // starting with '/', and a static server has no use for it, so it is dropped.
+  path = (end < target.size() && target[end] == '/') ? target.substr(end) : std::string_view("/");
+  return true;
+}
+
+ParseResult incomplete() { return {ParseStatus::Incomplete, 0, Status::BadRequest}; }
+ParseResult failure(Status s) { return {ParseStatus::Error, 0, s}; }
+
+// Semantics of the fields, once the head is complete (RFC 9112 §3.2, §6, §9.3; RFC 9110 §10.1.1).
+// All 400s are decided before the 501, so a 501 means the request was otherwise well-formed.
+Status applyFieldSemantics(Request& r, bool absoluteForm) {
+  std::size_t hostCount = 0;
+  std::string_view hostValue;
+  bool sawClose = false;
+  bool sawKeepAlive = false;
+  bool sawContentLength = false;
+  bool badContentLength = false;
+  std::uint64_t contentLength = 0;
+  bool sawTransferEncoding = false;
+  bool badTransferEncoding = false;
+  unsigned chunkedCount = 0;
+  unsigned codingCount = 0;
+  bool otherCoding = false;
+  bool lastIsChunked = false;
+  bool expectContinue = false;
+  bool unsupportedExpect = false;
+
+  for (std::size_t h = 0; h < r.headerCount; ++h) {
+    const std::string_view name = r.headers[h].name;
+    const std::string_view value = r.headers[h].value;
+    switch (name.size()) {
+      case 4:
+        if (equalsIgnoreCase(name, "host")) {
+          ++hostCount;
+          hostValue = value;
+        }
+        break;
+      case 6:
+        if (equalsIgnoreCase(name, "expect")) {
+          if (equalsIgnoreCase(value, "100-continue")) {
+            expectContinue = true;
+          } else {
+            unsupportedExpect = true;
+          }
+        }
+        break;
+      case 10:
+        if (equalsIgnoreCase(name, "connection")) {
+          forEachListElement(value, [&](std::string_view option) {
+            if (equalsIgnoreCase(option, "close")) sawClose = true;
+            if (equalsIgnoreCase(option, "keep-alive")) sawKeepAlive = true;
+            return true;
+          });
+        }
+        break;
+      case 14:
+        if (equalsIgnoreCase(name, "content-length")) {
+          // 1*DIGIT; a list or repeated field of one value is tolerated (RFC 9110 §8.6).
+          forEachListElement(value, [&](std::string_view e) {
+            std::uint64_t n = 0;
+            bool ok = !e.empty();
+            for (char ch : e) {
+              if (!isDigitChar(static_cast<unsigned char>(ch))) {
+                ok = false;
+                break;
+              }
+              const auto d = static_cast<std::uint64_t>(ch - '0');
+              if (n > (UINT64_MAX - d) / 10) {
+                ok = false;
+                break;
+              }
+              n = n * 10 + d;
+            }
+            if (!ok || (sawContentLength && n != contentLength)) {
+              badContentLength = true;
+              return false;
+            }
+            sawContentLength = true;
+            contentLength = n;
+            return true;
+          });
+        }
+        break;
+      case 17:
+        if (equalsIgnoreCase(name, "transfer-encoding")) {
+          sawTransferEncoding = true;
+          forEachListElement(value, [&](std::string_view e) {
+            if (e.empty()) return true;  // empty list elements are ignored (RFC 9110 §5.6.1)
+            const std::size_t semi = e.find(';');
+            const std::string_view coding = trimOws(e.substr(0, semi));
+            if (!isToken(coding)) {
+              badTransferEncoding = true;
+              return false;
+            }
+            ++codingCount;
+            lastIsChunked = equalsIgnoreCase(coding, "chunked");
+            if (lastIsChunked) {
+              ++chunkedCount;
+              // chunked takes no parameters (RFC 9112 §7).
+              if (semi != std::string_view::npos) badTransferEncoding = true;
+            } else {
+              otherCoding = true;
+            }
+            return !badTransferEncoding;
+          });
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  const bool http11 = r.versionMinor == 1;
+  // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; more than one is always an error.
+  if (hostCount > 1 || (http11 && hostCount == 0)) return Status::BadRequest;
+  if (absoluteForm) {
+    // The target's authority wins and the field value is ignored (RFC 9112 §3.2.2).
+  } else if (hostCount == 1) {
+    bool hostEmpty = true;
+    if (!validHostPort(hostValue, hostEmpty)) return Status::BadRequest;
+    r.host = hostValue;
+  }
+
+  if (badContentLength) return Status::BadRequest;
+  if (sawTransferEncoding) {
+    // Both framings at once is the request-smuggling vector RFC 9112 §6.3 rejects; HTTP/1.0 has
+    // no chunked coding, so its framing would be ambiguous (§6.1).
+    if (sawContentLength || !http11 || badTransferEncoding || codingCount == 0 ||
+        chunkedCount > 1) {
+      return Status::BadRequest;
+    }
+    if (otherCoding || !lastIsChunked) return Status::NotImplemented;
+    r.framing = BodyFraming::Chunked;
+  } else if (sawContentLength) {
+    r.framing = BodyFraming::ContentLength;
+    r.contentLength = contentLength;
+  }
+
+  r.keepAlive = http11 ? !sawClose : (sawKeepAlive && !sawClose);
+  // An HTTP/1.0 client cannot understand 100 (Continue), so its Expect is ignored (§10.1.1).
+  if (http11) {
+    r.expectContinue = expectContinue;
+    r.unsupportedExpect = unsupportedExpect;
+  }
+  return Status::Ok;
+}
+
+}  // namespace
+
+ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits& limits) {
+  const auto* s = reinterpret_cast<const unsigned char*>(input.data());
+  const std::size_t n = input.size();
+  std::size_t i = 0;
+
+  out.headerCount = 0;
+  out.host = {};
+  out.keepAlive = true;
+  out.expectContinue = false;
+  out.unsupportedExpect = false;
+  out.framing = BodyFraming::None;
+  out.contentLength = 0;
+
+  // Empty lines before the request line (RFC 9112 §2.2).
+  for (unsigned empty = 0;; ++empty) {
+    if (i >= n) return incomplete();
+    std::size_t eol;
+    if (s[i] == '\n') {
+      eol = 1;
+    } else if (s[i] == '\r') {
+      if (i + 1 >= n) return incomplete();
+      if (s[i + 1] != '\n') return failure(Status::BadRequest);
+      eol = 2;
+    } else {
+      break;
+    }
+    if (empty == kMaxLeadingEmptyLines) return failure(Status::BadRequest);
+    i += eol;
+  }
+
+  // Request line (RFC 9112 §3). Bytes of the line before its CR/LF may occupy [lineStart, lim);
+  // a scan that reaches `lim` with input left over found a line that is too long, unless the byte
+  // there ends the line, which the grammar below then judges.
+  const std::size_t lineStart = i;
+  const std::size_t lim =
+      limits.maxRequestLine < n - lineStart ? lineStart + limits.maxRequestLine : n;
+  auto lineStop = [&](std::size_t j, ParseResult& r) {
+    if (j < lim) return false;
+    if (j >= n) {
+      r = incomplete();
+      return true;
+    }
+    if (s[j] != '\r' && s[j] != '\n') {
+      r = failure(Status::UriTooLong);
+      return true;
+    }
+    return false;
+  };
+  ParseResult stop;
+
+  // method = token, then exactly one SP.
+  std::size_t j = lineStart;
+  while (j < lim && has(s[j], kTchar)) ++j;
+  if (lineStop(j, stop)) return stop;
+  if (s[j] != ' ' || j == lineStart) return failure(Status::BadRequest);
+  const std::string_view method(input.data() + lineStart, j - lineStart);
+
+  // request-target: origin-form "/...", absolute-form "scheme://...", or "*" (RFC 9112 §3.2).
+  const std::size_t targetStart = ++j;
+  if (j < lim && s[j] != '/' && s[j] != '*' && !isAlpha(s[j])) {
+    return failure(Status::BadRequest);
+  }
+  while (j < lim && has(s[j], kTarget)) ++j;
+  if (lineStop(j, stop)) return stop;
+  if (s[j] != ' ' || j == targetStart) return failure(Status::BadRequest);
+  const std::string_view target(input.data() + targetStart, j - targetStart);
+
+  out.method = methodFromToken(method);
+  out.methodText = method;
+  out.target = target;
+  bool absoluteForm = false;
+  if (target[0] == '/') {
+    out.path = target;
+  } else if (target == "*") {
+    if (out.method != Method::Options) return failure(Status::BadRequest);  // RFC 9112 §3.2.4
+    out.path = target;
+  } else {
+    // Anything else that starts with a letter must be an http(s) absolute-form; authority-form
+    // belongs to CONNECT, which a static server does not do.
+    std::string_view authority;
+    std::string_view path;
+    if (!splitAbsoluteForm(target, authority, path)) return failure(Status::BadRequest);
+    out.host = authority;
+    out.path = path;
+    absoluteForm = true;
+  }
+
+  // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3), then the line end.
+  const std::size_t versionStart = ++j;
+  static constexpr char kVersionShape[] = "HTTP/0.0";
+  for (; j < versionStart + 8; ++j) {
+    if (lineStop(j, stop)) return stop;
+    const char want = kVersionShape[j - versionStart];
+    const bool ok = want == '0' ? isDigitChar(s[j]) : s[j] == static_cast<unsigned char>(want);
+    if (!ok) return failure(Status::BadRequest);
+  }
+  if (lineStop(j, stop)) return stop;
+  if (s[j] == '\r') {
+    if (j + 1 >= n) return incomplete();
+    if (s[j + 1] != '\n') return failure(Status::BadRequest);
+    j += 2;
+  } else if (s[j] == '\n') {
+    j += 1;
+  } else {
+    return failure(Status::BadRequest);
+  }
+  const unsigned char major = s[versionStart + 5];
+  const unsigned char minor = s[versionStart + 7];
+  if (major != '1' || (minor != '0' && minor != '1')) return failure(Status::VersionNotSupported);
+  out.versionMinor = minor - '0';
+
+  // Header section (RFC 9112 §5): every byte of it, the final empty line included, counts
+  // against maxHeaderBytes, so any byte needed at or past `hlim` with input left is a 431.
+  const std::size_t headerStart = j;
+  const std::size_t hlim =
+      limits.maxHeaderBytes < n - headerStart ? headerStart + limits.maxHeaderBytes : n;
+  auto headerStop = [&](std::size_t k) {
+    return k >= n ? incomplete() : failure(Status::HeaderFieldsTooLarge);
+  };
+  const std::size_t maxCount =
+      limits.maxHeaderCount < kMaxHeaders ? limits.maxHeaderCount : kMaxHeaders;
+  std::size_t count = 0;
+  i = headerStart;
+  for (;;) {
+    if (i >= hlim) return headerStop(i);
+    if (s[i] == '\r') {
+      if (i + 1 >= hlim) return headerStop(i + 1);
+      if (s[i + 1] != '\n') return failure(Status::BadRequest);
+      i += 2;
+      break;
+    }
+    if (s[i] == '\n') {
+      i += 1;
+      break;
+    }
+    // A line starting with whitespace is obs-fold, or whitespace before the first field; both
+    // are rejected (RFC 9112 §5.2, §2.2).
+    if (isOws(static_cast<char>(s[i]))) return failure(Status::BadRequest);
+    if (count == maxCount) return failure(Status::HeaderFieldsTooLarge);
+
+    // field-name = token, directly followed by ':' (no whitespace: RFC 9112 §5.1).
+    const std::size_t nameStart = i;
+    while (i < hlim && has(s[i], kTchar)) ++i;
+    if (i >= hlim) return headerStop(i);
+    if (s[i] != ':' || i == nameStart) return failure(Status::BadRequest);
+    const std::size_t nameEnd = i++;
+
+    while (i < hlim && isOws(static_cast<char>(s[i]))) ++i;
+    const std::size_t valueStart = i;
+    while (i + 8 <= hlim && allFieldVchar8(s + i)) i += 8;
+    while (i < hlim && has(s[i], kFieldVchar)) ++i;
+    if (i >= hlim) return headerStop(i);
+    std::size_t valueEnd = i;
+    if (s[i] == '\r') {
+      if (i + 1 >= hlim) return headerStop(i + 1);
+      if (s[i + 1] != '\n') return failure(Status::BadRequest);
+      i += 2;
+    } else if (s[i] == '\n') {
+      i += 1;
+    } else {
+      return failure(Status::BadRequest);  // a CTL (NUL, DEL, ...) in the value
+    }
+    while (valueEnd > valueStart && isOws(static_cast<char>(s[valueEnd - 1]))) --valueEnd;
+
+    Header& h = out.headers[count++];
+    h.name = std::string_view(input.data() + nameStart, nameEnd - nameStart);
+    h.value = std::string_view(input.data() + valueStart, valueEnd - valueStart);
+  }
+  out.headerCount = count;
+
+  const Status semantic = applyFieldSemantics(out, absoluteForm);
+  if (semantic != Status::Ok) return failure(semantic);
+  return {ParseStatus::Complete, i, Status::BadRequest};
+}
+
+}  // namespace epserve::http

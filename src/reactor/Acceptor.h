@@ -1,0 +1,36 @@
+// Accepts connections on a listening socket owned by this object and hands each one on.
+// Survives descriptor exhaustion (EMFILE/ENFILE) without spinning, by a reserved spare fd.
+#pragma once
+
+#include <functional>
+
+#include "reactor/EventLoop.h"
+#include "reactor/Fd.h"
+#include "reactor/SocketAddress.h"
+
+namespace epserve::reactor {
+
+class Acceptor final : public IoHandler {
+ public:
+  using NewConnection = std::function<void(Fd, const SocketAddress&)>;
+
+  Acceptor(EventLoop& loop, Fd listener, NewConnection onAccept);
+  ~Acceptor();
+
+  // Stops accepting: unregisters and closes the listening socket (new connects are refused).
+  void close();
+  bool listening() const { return listener_.valid(); }
+
+  void onEvents(std::uint32_t events) override;
+
+ private:
+  void shedOneConnection();
+
+  EventLoop& loop_;
+  Fd listener_;
+  Fd spare_;  // an open /dev/null given up to accept-and-close when fds run out
+  NewConnection onAccept_;
+  Millis lastExhaustionLog_ = -1'000'000;
+};
+
+}  // namespace epserve::reactor

@@ -1,0 +1,106 @@
+// The reactor loop: poll, dispatch, expire timers, run posted work, then the before-sleep hook.
+#include "reactor/EventLoop.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+namespace epserve::reactor {
+
+namespace {
+
+Millis monotonicMillis() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
+
+std::time_t wallClockSeconds() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return ts.tv_sec;
+}
+
+}  // namespace
+
+EventLoop::EventLoop() : epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+  if (!epoll_) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  updateClock();
+}
+
+void EventLoop::add(int fd, std::uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl(ADD)");
+  }
+}
+
+void EventLoop::modify(int fd, std::uint32_t events, IoHandler* handler) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = handler;
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &ev) != 0) {
+    throw std::system_error(errno, std::generic_category(), "epoll_ctl(MOD)");
+  }
+}
+
+void EventLoop::remove(int fd) {
+  // Failure here only means the fd is already gone; closing an fd removes it from epoll anyway.
+  ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void EventLoop::unpost(IoHandler* handler) {
+  std::erase(posted_, handler);
+  std::replace(running_posted_.begin(), running_posted_.end(), handler,
+               static_cast<IoHandler*>(nullptr));
+}
+
+void EventLoop::updateClock() {
+  now_ = monotonicMillis();
+  wall_ = wallClockSeconds();
+}
+
+int EventLoop::pollTimeout() const {
+  if (!posted_.empty()) return 0;
+  Millis earliest = -1;
+  for (const TimeoutList* list : timeoutLists_) {
+    Millis d = list->nextDeadline();
+    if (d >= 0 && (earliest < 0 || d < earliest)) earliest = d;
+  }
+  if (earliest < 0) return -1;
+  // The coarse clock ticks every few ms; +1 so we wake after, not just before, the deadline.
+  Millis wait = earliest - now_ + 1;
+  return static_cast<int>(std::clamp<Millis>(wait, 0, 60'000));
+}
+
+void EventLoop::runPosted() {
+  running_posted_.swap(posted_);
+  for (std::size_t i = 0; i < running_posted_.size(); ++i) {
+    // unpost() may null out entries of this batch while it runs.
+    if (IoHandler* h = running_posted_[i]) h->onEvents(0);
+  }
+  running_posted_.clear();
+}
+
+void EventLoop::run() {
+  running_ = true;
+  while (running_) {
+    int n = ::epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(ready_.size()),
+                         pollTimeout());
+    if (n < 0) {
+      if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
+      n = 0;
+    }
+    updateClock();
+    for (int i = 0; i < n; ++i) {
+      static_cast<IoHandler*>(ready_[i].data.ptr)->onEvents(ready_[i].events);
+    }
+    for (TimeoutList* list : timeoutLists_) list->expire(now_);
+    runPosted();
+    if (beforeSleep_) beforeSleep_();
+  }
+}
+
+}  // namespace epserve::reactor

@@ -1,0 +1,66 @@
+// The reactor: one epoll instance, fixed-duration timer lists and a queue of posted handlers,
+// driven from one thread. It knows nothing about HTTP; see EventLoop::run for one iteration.
+#pragma once
+
+#include <sys/epoll.h>
+
+#include <array>
+#include <cstdint>
+#include <ctime>
+#include <functional>
+#include <vector>
+
+#include "reactor/Fd.h"
+#include "reactor/IoHandler.h"
+#include "reactor/TimeoutList.h"
+
+namespace epserve::reactor {
+
+class EventLoop {
+ public:
+  EventLoop();  // throws std::system_error if epoll cannot be created
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Registers/changes/removes interest in `fd`; `handler` receives its events. A failing
+  // add/modify throws std::system_error (it means a bug or exhausted kernel memory).
+  void add(int fd, std::uint32_t events, IoHandler* handler);
+  void modify(int fd, std::uint32_t events, IoHandler* handler);
+  void remove(int fd);
+
+  // The loop consults these lists for its poll timeout and fires their due timers. Not owned.
+  void addTimeoutList(TimeoutList* list) { timeoutLists_.push_back(list); }
+
+  // Calls handler->onEvents(0) in the next iteration without waiting for I/O: for handlers
+  // that capped their work to stay fair. Each posted handler must call unpost() if it dies first.
+  void post(IoHandler* handler) { posted_.push_back(handler); }
+  void unpost(IoHandler* handler);
+
+  // Runs at the end of every iteration, before the loop sleeps (deferred frees, log flushes).
+  void setBeforeSleep(std::function<void()> fn) { beforeSleep_ = std::move(fn); }
+
+  // Runs iterations until stop(); returns normally. epoll_wait errors other than EINTR throw.
+  void run();
+  void stop() { running_ = false; }
+
+  // Monotonic milliseconds and wall-clock seconds, read once per iteration (cheap to ask).
+  Millis now() const { return now_; }
+  std::time_t wallSeconds() const { return wall_; }
+  void updateClock();
+
+ private:
+  int pollTimeout() const;
+  void runPosted();
+
+  Fd epoll_;
+  bool running_ = false;
+  Millis now_ = 0;
+  std::time_t wall_ = 0;
+  std::array<epoll_event, 512> ready_{};
+  std::vector<TimeoutList*> timeoutLists_;
+  std::vector<IoHandler*> posted_;
+  std::vector<IoHandler*> running_posted_;
+  std::function<void()> beforeSleep_;
+};
+
+}  // namespace epserve::reactor

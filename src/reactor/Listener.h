@@ -1,0 +1,14 @@
+// Creates the listening TCP socket: non-blocking, close-on-exec, SO_REUSEADDR, TCP_NODELAY
+// (inherited by accepted sockets on Linux) and TCP_DEFER_ACCEPT.
+#pragma once
+
+#include "reactor/Fd.h"
+#include "reactor/SocketAddress.h"
+
+namespace epserve::reactor {
+
+// Binds and listens; throws std::system_error whose what() says which step failed on which
+// address ("bind 127.0.0.1:80: Permission denied").
+Fd listenTcp(const SocketAddress& address, int backlog);
+
+}  // namespace epserve::reactor

@@ -1,0 +1,116 @@
+// Command-line parsing and validation: see Config.h.
+#include "server/Config.h"
+
+#include <cxxopts.hpp>
+
+#include <charconv>
+#include <cstdio>
+#include <stdexcept>
+
+#include "reactor/SocketAddress.h"
+
+namespace epserve::server {
+
+namespace {
+
+// Whole-string unsigned parse in [min, max]; cxxopts accepts "12abc"-style leftovers for some
+// types, and we want one clear message for every bad value.
+template <typename T>
+T parseNumber(const std::string& flag, const std::string& text, std::uint64_t min,
+              std::uint64_t max) {
+  std::uint64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min ||
+      v > max) {
+    throw std::invalid_argument("invalid value '" + text + "' for --" + flag + " (expected " +
+                                std::to_string(min) + ".." + std::to_string(max) + ")");
+  }
+  return static_cast<T>(v);
+}
+
+bool isPlainFileName(const std::string& s) {
+  return !s.empty() && s.find('/') == std::string::npos && s != "." && s != "..";
+}
+
+}  // namespace
+
+CommandLine parseCommandLine(int argc, char** argv) {
+  cxxopts::Options options("epserve",
+                           "epserve " EPSERVE_VERSION
+                           " - a small, fast, strict static-file HTTP/1.1 server");
+  // Values are taken as strings and validated below, so every error reads the same way.
+  options.add_options()
+    ("i,ipaddress", "address to listen on (IPv4 or IPv6)", cxxopts::value<std::string>()->default_value("0.0.0.0"), "ADDR")
+    ("p,port", "TCP port (0 = any free port)", cxxopts::value<std::string>()->default_value("8080"), "N")
+    ("r,root", "document root", cxxopts::value<std::string>()->default_value("www"), "DIR")
+    ("index", "file served for a directory", cxxopts::value<std::string>()->default_value("index.html"), "NAME")
+    ("not-found", "page served with 404, in the root", cxxopts::value<std::string>()->default_value("noIndex.html"), "FILE")
+    ("log-level", "trace|debug|info|warn|error", cxxopts::value<std::string>()->default_value("info"), "LEVEL")
+    ("access-log", "one line per request on stdout: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
+    ("max-connections", "open connections above which new ones get 503", cxxopts::value<std::string>()->default_value("10000"), "N")
+    ("header-timeout", "seconds for a request head to arrive (then 408)", cxxopts::value<std::string>()->default_value("10"), "SECONDS")
+    ("keepalive-timeout", "seconds an idle keep-alive connection is kept", cxxopts::value<std::string>()->default_value("5"), "SECONDS")
+    ("send-timeout", "seconds a client may stall reading a response", cxxopts::value<std::string>()->default_value("60"), "SECONDS")
+    ("max-body-size", "largest request body read (and discarded), bytes (then 413)", cxxopts::value<std::string>()->default_value("1048576"), "BYTES")
+    ("version", "print the version and exit")
+    ("h,help", "print this help and exit");
+
+  CommandLine result;
+  try {
+    auto parsed = options.parse(argc, argv);
+    if (!parsed.unmatched().empty()) {
+      throw std::invalid_argument("unexpected argument '" + parsed.unmatched().front() + "'");
+    }
+    if (parsed.count("help")) {
+      std::fputs(options.help().c_str(), stdout);
+      return result;
+    }
+    if (parsed.count("version")) {
+      std::puts("epserve " EPSERVE_VERSION);
+      return result;
+    }
+    Config c;
+    c.address = parsed["ipaddress"].as<std::string>();
+    c.port = parseNumber<std::uint16_t>("port", parsed["port"].as<std::string>(), 0, 65535);
+    reactor::SocketAddress probe;
+    if (!reactor::SocketAddress::parse(c.address, c.port, probe)) {
+      throw std::invalid_argument("invalid value '" + c.address +
+                                  "' for --ipaddress (expected an IPv4 or IPv6 address)");
+    }
+    c.root = parsed["root"].as<std::string>();
+    if (c.root.empty()) throw std::invalid_argument("--root must not be empty");
+    c.indexName = parsed["index"].as<std::string>();
+    if (!isPlainFileName(c.indexName)) {
+      throw std::invalid_argument("invalid value '" + c.indexName + "' for --index (a file name)");
+    }
+    c.notFoundPage = parsed["not-found"].as<std::string>();
+    while (!c.notFoundPage.empty() && c.notFoundPage.front() == '/') c.notFoundPage.erase(0, 1);
+    if (c.notFoundPage.empty()) throw std::invalid_argument("--not-found must name a file");
+
+    std::string level = parsed["log-level"].as<std::string>();
+    if (level == "trace") c.logLevel = spdlog::level::trace;
+    else if (level == "debug") c.logLevel = spdlog::level::debug;
+    else if (level == "info") c.logLevel = spdlog::level::info;
+    else if (level == "warn") c.logLevel = spdlog::level::warn;
+    else if (level == "error") c.logLevel = spdlog::level::err;
+    else throw std::invalid_argument("invalid value '" + level + "' for --log-level (trace|debug|info|warn|error)");
+
+    std::string access = parsed["access-log"].as<std::string>();
+    if (access != "on" && access != "off") {
+      throw std::invalid_argument("invalid value '" + access + "' for --access-log (on|off)");
+    }
+    c.accessLog = access == "on";
+    c.maxConnections = parseNumber<std::uint32_t>("max-connections", parsed["max-connections"].as<std::string>(), 1, 10'000'000);
+    c.headerTimeoutSec = parseNumber<std::uint32_t>("header-timeout", parsed["header-timeout"].as<std::string>(), 1, 86400);
+    c.keepAliveTimeoutSec = parseNumber<std::uint32_t>("keepalive-timeout", parsed["keepalive-timeout"].as<std::string>(), 1, 86400);
+    c.sendTimeoutSec = parseNumber<std::uint32_t>("send-timeout", parsed["send-timeout"].as<std::string>(), 1, 86400);
+    c.maxBodySize = parseNumber<std::uint64_t>("max-body-size", parsed["max-body-size"].as<std::string>(), 0, 1ULL << 40);
+    result.config = c;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());
+    result.exitCode = 2;
+  }
+  return result;
+}
+
+}  // namespace epserve::server

@@ -1,0 +1,100 @@
+// Ordered response output with send() and sendfile(): see OutputQueue.h.
+#include "server/OutputQueue.h"
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace epserve::server {
+
+namespace {
+// One sendfile() call moves at most this much, so a fast reader of a huge file returns to the
+// loop between chunks (the socket buffer usually stops it sooner).
+constexpr std::uint64_t kMaxSendfileChunk = 4 * 1024 * 1024;
+}  // namespace
+
+void OutputQueue::appendFile(reactor::Fd file, off_t offset, std::uint64_t length) {
+  if (length == 0) return;
+  segments_.push_back(Segment{appended_, std::move(file), offset, length});
+}
+
+void OutputQueue::truncate(Mark m) {
+  std::uint64_t start = appended_ - bytes_.size();
+  if (m.byte >= start) {
+    bytes_.truncate(static_cast<std::size_t>(m.byte - start));
+    appended_ = m.byte;
+  }
+  if (m.segment < segments_.size()) {
+    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(std::max(m.segment, segmentHead_)),
+                    segments_.end());
+  }
+  held_ = false;
+}
+
+std::uint64_t OutputQueue::pendingBytes() const {
+  std::uint64_t n = bytes_.size();
+  for (std::size_t i = segmentHead_; i < segments_.size(); ++i) n += segments_[i].remaining;
+  return n;
+}
+
+void OutputQueue::clear() {
+  bytes_.clear();
+  bytes_.releaseIfEmpty();
+  segments_.clear();
+  segmentHead_ = 0;
+  appended_ = 0;
+  held_ = false;
+}
+
+OutputQueue::FlushResult OutputQueue::flush(int sock) {
+  for (;;) {
+    std::uint64_t start = appended_ - bytes_.size();  // logical position of the next byte
+    bool segmentsLeft = segmentHead_ < segments_.size();
+    bool segmentHeld = held_ && segmentHead_ >= hold_.segment;
+    Segment* seg = segmentsLeft && !segmentHeld ? &segments_[segmentHead_] : nullptr;
+
+    if (seg && seg->at == start) {
+      auto chunk = static_cast<std::size_t>(std::min(seg->remaining, kMaxSendfileChunk));
+      ssize_t n = ::sendfile(sock, seg->file.get(), &seg->offset, chunk);
+      if (n > 0) {
+        progress_ = true;
+        seg->remaining -= static_cast<std::uint64_t>(n);
+        if (seg->remaining == 0) {
+          seg->file.reset();
+          if (++segmentHead_ == segments_.size()) {
+            segments_.clear();
+            segmentHead_ = 0;
+          }
+        }
+        continue;
+      }
+      if (n == 0) return FlushResult::Failed;  // the file is shorter than announced
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN) return FlushResult::Blocked;
+      return FlushResult::Failed;
+    }
+
+    std::uint64_t end = seg ? seg->at : appended_;
+    if (held_) end = std::min(end, hold_.byte);
+    if (end <= start) {
+      if (bytes_.empty()) bytes_.releaseIfEmpty();
+      return FlushResult::Drained;
+    }
+    auto len = static_cast<std::size_t>(end - start);
+    // MSG_MORE when a file body follows: the head and the first body bytes share a segment.
+    int flags = MSG_NOSIGNAL | (seg && seg->at == end ? MSG_MORE : 0);
+    ssize_t n = ::send(sock, bytes_.data(), len, flags);
+    if (n > 0) {
+      progress_ = true;
+      bytes_.consume(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return FlushResult::Blocked;
+    return FlushResult::Failed;
+  }
+}
+
+}  // namespace epserve::server
