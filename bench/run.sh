@@ -71,7 +71,8 @@ ulimit -Hn 65536 2>/dev/null || true
 ulimit -Sn "$(ulimit -Hn)"
 (( $(ulimit -n) >= 20000 )) || log "warning: ulimit -n is $(ulimit -n); the c10k scenario may fail"
 
-rm -rf "$OUT"
+rm -rf "$OUT/raw" "$OUT/conf" "$OUT/logs" "$OUT/callgrind" "$OUT/www" "$OUT/results.tsv" \
+  "$OUT/results.md" "$OUT/meta.tsv"
 mkdir -p "$OUT/raw" "$OUT/conf" "$OUT/logs" "$OUT/callgrind"
 DOCROOT=$OUT/www
 
@@ -80,14 +81,26 @@ DOCROOT=$OUT/www
 
 makeDocroot() {
   mkdir -p "$DOCROOT"
-  {
-    printf '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-    printf '<title>epserve benchmark page</title>\n</head>\n<body>\n<h1>Benchmark page</h1>\n'
-    for i in 1 2 3 4 5 6; do
-      printf '<p>Line %d of a small static page, served from the page cache.</p>\n' "$i"
-    done
-    printf '</body>\n</html>\n'
-  } >"$DOCROOT/index.html"
+  # A typical small page (~600 bytes); its size is checked on every run, so it need not be exact.
+  cat >"$DOCROOT/index.html" <<'HTML'
+<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>epserve benchmark page</title>
+<link rel="icon" href="data:,">
+</head>
+<body>
+<h1>Benchmark page</h1>
+<p>This page stands for the small static documents that most requests to a web server fetch:
+a few hundred bytes of HTML, read from the page cache and sent in a single response.</p>
+<p>The benchmark asks every server for this same file, from the same document root, so the
+numbers compare request handling rather than content.</p>
+<ul><li>keep-alive</li><li>pipelining</li><li>connection per request</li></ul>
+</body>
+</html>
+HTML
   if [[ -f $REPO/www/noIndex.html ]]; then
     cp "$REPO/www/noIndex.html" "$DOCROOT/noIndex.html"
   else
@@ -372,6 +385,17 @@ runWrk() {
     return 0
   fi
   port=${PORT_OF[$name]}
+  if [[ $scen == c10k ]]; then
+    # A fresh process, so its resident memory is not what earlier scenarios left in its heap.
+    stopPid "${PID_OF[$name]}"
+    unset "PID_OF[$name]"
+    if ! startServer "$name" "$port"; then
+      row round="$round" scenario="$scen" server="$name" status=server-down
+      FAILURES=$(( FAILURES + 1 ))
+      return 0
+    fi
+    PID_OF[$name]=$STARTED_PID
+  fi
   pid=${PID_OF[$name]}
   if ! checkAt "$name" "$port" "$scen"; then
     row round="$round" scenario="$scen" server="$name" status=check-failed
@@ -381,13 +405,17 @@ runWrk() {
   scenarioParams "$scen"
   local url="http://$HOST:$port$URLPATH" bound=$(( DURATION_S + 60 ))
   raw=$OUT/raw/r$round-$scen-$name
+  # c10k: baseline before its warm-up (which opens the same 10k connections); peak over both.
+  if [[ $scen == c10k ]]; then
+    rb=$(statusKb "$pid" VmRSS)
+    hwmReset=$(resetHwm "$pid")
+  fi
   if (( WARMUP_S > 0 )); then
     timeout -k 5 $(( WARMUP_S + 60 )) taskset -c "$CLIENT_CPU" \
       wrk -t1 -c"$CONNS" -d"$WARMUP" "${WRK_ARGS[@]}" "$url" >"$raw.warmup.txt" 2>&1 || true
     sleep 1
   fi
-  rb=$(statusKb "$pid" VmRSS)
-  [[ $scen == c10k ]] && hwmReset=$(resetHwm "$pid")
+  [[ $scen == c10k ]] || rb=$(statusKb "$pid" VmRSS)
   local b0 c0 ns0
   b0=$(machineBusy); c0=$(childTicks); ns0=$(date +%s%N)
   t0=$(cpuTicks "$pid")
@@ -466,8 +494,17 @@ runCallgrind() {
     fi
     timeout 60 callgrind_control -i off "$pid" >>"$raw.control.txt" 2>&1 || true
   fi
-  # The profile is written when the server exits; SIGTERM lets all three exit normally.
-  stopPid "$pid" 600
+  # The profile is written when the server exits, so it must exit normally (SIGTERM). Under
+  # valgrind a signal that arrives during epoll_wait is only acted on once the call returns, so
+  # each poll also opens a connection to wake the server up.
+  kill -TERM "$pid" 2>/dev/null || true
+  local i
+  for (( i = 0; i < 120; i++ )); do
+    kill -0 "$pid" 2>/dev/null || break
+    curl -s -o /dev/null --max-time 1 "$url" || true
+    sleep 0.5
+  done
+  stopPid "$pid" 10
   if [[ $status != ok ]]; then
     row round="$round" scenario=callgrind server="$name" status="$status"
     FAILURES=$(( FAILURES + 1 ))
@@ -475,8 +512,8 @@ runCallgrind() {
   fi
   done=$(awk '/^Complete requests:/ { print $3 }' "$raw.txt")
   failed=$(awk '/^Failed requests:/ { print $3 }' "$raw.txt")
-  # "totals:" (or the older "summary:") is the file's whole Ir count; one file per process.
-  total=$(awk '/^(summary|totals):/ && !seen[FILENAME]++ { s += $2 } END { print s + 0 }' \
+  # "totals:" is a profile's whole Ir count ("summary:" in older valgrinds); one file per process.
+  total=$(awk '/^totals:/ { t += $2; n++ } /^summary:/ { s += $2 } END { print n ? t : s }' \
             "$OUT/callgrind/$name".*.out 2>/dev/null || echo 0)
   if [[ -z $done ]] || (( done == 0 || total == 0 )); then
     row round="$round" scenario=callgrind server="$name" status=run-failed

@@ -33,7 +33,7 @@ using reactor::Fd;
 
 // O_NONBLOCK: opening a FIFO must never block the event loop (it is then rejected by fstat);
 // it has no effect on regular files. O_NOCTTY: a terminal device must not become ours.
-constexpr int kOpenFlags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+constexpr int kOpenFlags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
 // Only used to tell "a directory we may not read" from other EACCES cases.
 constexpr int kProbeDirFlags = O_PATH | O_DIRECTORY | O_CLOEXEC;
 

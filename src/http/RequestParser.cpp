@@ -3,6 +3,7 @@
 #include "http/RequestParser.h"
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
@@ -24,7 +25,6 @@ enum CharClass : std::uint8_t {
   kFieldVchar = 4,  // field-value bytes: SP, HTAB, VCHAR, obs-text (RFC 9110 §5.5)
   kRegName = 8,     // unreserved / sub-delims (RFC 3986 §3.2.2 reg-name, minus pct-encoded)
   kHexDigit = 16,
-  kDigit = 32,
 };
 
 constexpr bool isAlpha(unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -56,7 +56,6 @@ constexpr std::array<std::uint8_t, 256> makeClasses() {
       m |= kRegName;
     }
     if (isDigitChar(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) m |= kHexDigit;
-    if (isDigitChar(c)) m |= kDigit;
     t[c] = m;
   }
   return t;
@@ -67,18 +66,43 @@ constexpr std::array<std::uint8_t, 256> kClass = makeClasses();
 inline bool has(unsigned char c, CharClass cls) { return (kClass[c] & cls) != 0; }
 inline bool isOws(char c) { return c == ' ' || c == '\t'; }
 
-// Eight bytes at a time: true when none is a CTL other than... none at all (< 0x20) or DEL.
-// Bytes >= 0x80 (obs-text) pass, as they do in the table. HTAB fails here and is left to the
-// byte loop, which is rare enough in real values not to matter.
-inline bool allFieldVchar8(const unsigned char* p) {
-  std::uint64_t x;
-  std::memcpy(&x, p, sizeof x);
-  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-  const std::uint64_t below20 = (x - kOnes * 0x20) & ~x & kHigh;
-  const std::uint64_t del = x ^ (kOnes * 0x7F);
-  const std::uint64_t isDel = (del - kOnes) & ~del & kHigh;
-  return (below20 | isDel) == 0;
+// Scans [i, end) while bytes are in `cls`; returns the first index that is not (or `end`).
+// Four table lookups per bound check: most tokens and targets are a few dozen bytes.
+inline std::size_t scanClass(const unsigned char* s, std::size_t i, std::size_t end,
+                             CharClass cls) {
+  while (i + 4 <= end && has(s[i], cls) && has(s[i + 1], cls) && has(s[i + 2], cls) &&
+         has(s[i + 3], cls)) {
+    i += 4;
+  }
+  while (i < end && has(s[i], cls)) ++i;
+  return i;
+}
+
+// Scans a field value from i up to `end`: returns the index of the first byte that is not
+// SP, HTAB, VCHAR or obs-text. Values are the bulk of a head, so this goes eight bytes at a
+// time: a word's bytes below 0x20 or equal to DEL are flagged with the usual SWAR tricks, and
+// the lowest flag is exact (a borrow only runs upward), so its position is the stop byte unless
+// that byte is HTAB, which is allowed and skipped.
+inline std::size_t scanFieldValue(const unsigned char* s, std::size_t i, std::size_t end) {
+  if constexpr (std::endian::native == std::endian::little) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    while (i + 8 <= end) {
+      std::uint64_t x;
+      std::memcpy(&x, s + i, sizeof x);
+      const std::uint64_t del = x ^ (kOnes * 0x7F);
+      const std::uint64_t flags =
+          (((x - kOnes * 0x20) & ~x) | ((del - kOnes) & ~del)) & kHigh;
+      if (flags == 0) {
+        i += 8;
+        continue;
+      }
+      i += static_cast<std::size_t>(std::countr_zero(flags)) / 8;
+      if (s[i] != '\t') return i;
+      ++i;
+    }
+  }
+  return scanClass(s, i, end, kFieldVchar);
 }
 
 std::string_view trimOws(std::string_view v) {
@@ -402,8 +426,7 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   ParseResult stop;
 
   // method = token, then exactly one SP.
-  std::size_t j = lineStart;
-  while (j < lim && has(s[j], kTchar)) ++j;
+  std::size_t j = scanClass(s, lineStart, lim, kTchar);
   if (lineStop(j, stop)) return stop;
   if (s[j] != ' ' || j == lineStart) return failure(Status::BadRequest);
   const std::string_view method(input.data() + lineStart, j - lineStart);
@@ -413,7 +436,7 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   if (j < lim && s[j] != '/' && s[j] != '*' && !isAlpha(s[j])) {
     return failure(Status::BadRequest);
   }
-  while (j < lim && has(s[j], kTarget)) ++j;
+  j = scanClass(s, j, lim, kTarget);
   if (lineStop(j, stop)) return stop;
   if (s[j] != ' ' || j == targetStart) return failure(Status::BadRequest);
   const std::string_view target(input.data() + targetStart, j - targetStart);
@@ -493,15 +516,14 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
 
     // field-name = token, directly followed by ':' (no whitespace: RFC 9112 §5.1).
     const std::size_t nameStart = i;
-    while (i < hlim && has(s[i], kTchar)) ++i;
+    i = scanClass(s, i, hlim, kTchar);
     if (i >= hlim) return headerStop(i);
     if (s[i] != ':' || i == nameStart) return failure(Status::BadRequest);
     const std::size_t nameEnd = i++;
 
     while (i < hlim && isOws(static_cast<char>(s[i]))) ++i;
     const std::size_t valueStart = i;
-    while (i + 8 <= hlim && allFieldVchar8(s + i)) i += 8;
-    while (i < hlim && has(s[i], kFieldVchar)) ++i;
+    i = scanFieldValue(s, i, hlim);
     if (i >= hlim) return headerStop(i);
     std::size_t valueEnd = i;
     if (s[i] == '\r') {

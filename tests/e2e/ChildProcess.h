@@ -1,5 +1,5 @@
 // A program started with posix_spawn whose stdout and stderr go to files, readable at any time.
-// Waiting is always bounded; the destructor stops the child (SIGTERM, then SIGKILL) by its PID only.
+// Waiting is always bounded; the destructor stops that PID only (SIGTERM, then SIGKILL).
 #pragma once
 
 #include <sys/types.h>

@@ -3,12 +3,11 @@
 #include "Client.h"
 
 #include <arpa/inet.h>
+#include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <doctest/doctest.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -150,9 +149,8 @@ HttpResponse Client::parseHead(std::size_t headEnd) {
   while (lineEnd != std::string::npos) {
     const std::size_t start = lineEnd + 2;
     lineEnd = head.find("\r\n", start);
-    const std::string_view line =
-        std::string_view(head).substr(start, lineEnd == std::string::npos ? std::string::npos
-                                                                           : lineEnd - start);
+    const std::string_view line = std::string_view(head).substr(
+        start, lineEnd == std::string::npos ? std::string::npos : lineEnd - start);
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) {
       throw std::runtime_error("bad header line: '" + std::string(line) + "'");
@@ -259,7 +257,8 @@ std::string Client::recvSome(std::size_t max) {
 bool Client::waitForClose(std::chrono::milliseconds bound) {
   const auto deadline = Clock::now() + bound;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) return false;
     pollfd watched{fd_, POLLIN, 0};
     const int ready = ::poll(&watched, 1, static_cast<int>(left.count()));

@@ -22,7 +22,8 @@ TEST_CASE("conditional: If-None-Match with the ETag gives 304 without a body") {
   const std::string etag = first.header("ETag");
   REQUIRE_FALSE(etag.empty());
 
-  const HttpResponse notModified = client.request(withHeader("/index.html", "If-None-Match: " + etag));
+  const HttpResponse notModified =
+      client.request(withHeader("/index.html", "If-None-Match: " + etag));
   CHECK(notModified.status == 304);
   CHECK(notModified.header("ETag") == etag);  // RFC 9110 §15.4.5: 304 repeats the validator
   CHECK(notModified.body.empty());
@@ -32,9 +33,10 @@ TEST_CASE("conditional: If-None-Match with the ETag gives 304 without a body") {
   CHECK(next.body == served.files.readFile("style.css"));
 
   // The field is a list, may be *, and uses weak comparison (RFC 9110 §13.1.2).
-  for (const std::string value : {"\"other\", " + etag, std::string("*"), "W/" + etag}) {
+  for (const std::string& value : {"\"other\", " + etag, std::string("*"), "W/" + etag}) {
     CAPTURE(value);
-    const HttpResponse response = client.request(withHeader("/index.html", "If-None-Match: " + value));
+    const HttpResponse response =
+        client.request(withHeader("/index.html", "If-None-Match: " + value));
     CHECK(response.status == 304);
     CHECK(response.body.empty());
   }

@@ -44,10 +44,10 @@ TEST_CASE("connection: several requests reuse one keep-alive connection") {
 
 TEST_CASE("connection: curl with several URLs reuses one connection") {
   ServedRoot served;
-  const CurlResult curl = runCurl({"-s", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null",
-                                   "-w", "%{http_code} %{num_connects}\\n",
-                                   served.url("/index.html"), served.url("/style.css"),
-                                   served.url("/data.json")});
+  const CurlResult curl =
+      runCurl({"-s", "-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-w",
+               "%{http_code} %{num_connects}\\n", served.url("/index.html"),
+               served.url("/style.css"), served.url("/data.json")});
   CHECK(curl.exitCode == 0);
   CHECK(curl.out == "200 1\n200 0\n200 0\n");
   REQUIRE(served.server.waitForOut("\"GET /data.json HTTP/1.1\"", 3s));
@@ -136,10 +136,10 @@ TEST_CASE("connection: Content-Length body followed by a pipelined GET in one wr
   Client client = served.connect();
   // The body looks like a request: if it were not skipped, a third response would appear.
   const std::string body = "GET /blob.bin HTTP/1.1\r\nHost: x\r\n\r\n";
-  client.send(requestHead("GET", "/index.html",
-                          "Content-Length: " + std::to_string(body.size()) + "\r\n") +
-              body + requestHead("POST", "/index.html", "Content-Length: 5\r\n") + "hello" +
-              requestHead("GET", "/style.css"));
+  client.send(
+      requestHead("GET", "/index.html", "Content-Length: " + std::to_string(body.size()) + "\r\n") +
+      body + requestHead("POST", "/index.html", "Content-Length: 5\r\n") + "hello" +
+      requestHead("GET", "/style.css"));
   const HttpResponse withBody = client.readResponse();
   const HttpResponse post = client.readResponse();
   const HttpResponse after = client.readResponse();

@@ -1,7 +1,6 @@
 // End-to-end tests for the process itself: command line exit codes, version, IPv6 listening,
 // graceful shutdown on SIGTERM/SIGINT with a response in flight, and the access log on stdout.
 #include <doctest/doctest.h>
-
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -114,7 +113,8 @@ TEST_CASE("lifecycle: a bad flag or value exits 2 with one line on stderr") {
 TEST_CASE("lifecycle: a missing root exits 1") {
   TempRoot files;
   const std::string missing = (files.base() / "does-not-exist").string();
-  const ExitResult result = ServerProcess::run({"-i", "127.0.0.1", "-p", "0", "-r", missing}, 5000ms);
+  const ExitResult result =
+      ServerProcess::run({"-i", "127.0.0.1", "-p", "0", "-r", missing}, 5000ms);
   REQUIRE(result.status.has_value());
   CHECK(*result.status == 1);
   CHECK(nonEmptyLines(result.err) >= 1);
@@ -202,7 +202,7 @@ TEST_CASE("lifecycle: SIGTERM lets a slow 32 MiB download finish byte for byte t
 
   server.signal(SIGTERM);
   const auto signalled = Clock::now();
-  readSlowly(big.size(), 500ms);  // the server must keep sending while it drains
+  readSlowly(big.size(), 500ms);    // the server must keep sending while it drains
   CHECK(body.size() < big.size());  // otherwise the response was not really in flight
   // The listening socket is closed by now: new connections are refused.
   CHECK_FALSE(canConnect(server.port()));

@@ -1,5 +1,5 @@
-// End-to-end tests that requests can never read outside the document root: dot-dot in every
-// spelling, encoded separators, NUL, symlinks pointing out. Each must be 400 or 404, never the file.
+// End-to-end tests that requests never read outside the document root: dot-dot in every
+// spelling, encoded separators, NUL, symlinks pointing out. Always 400 or 404, never the file.
 #include <doctest/doctest.h>
 
 #include "Client.h"
@@ -63,8 +63,8 @@ TEST_CASE("paths: symlinks out of the root are 404") {
 
 TEST_CASE("paths: dotfile is 404 in any spelling") {
   ServedRoot served;
-  for (const std::string target : {"/.hidden", "/%2ehidden", "/docs/../.hidden", "/.private/inner.txt",
-                                   "/%2eprivate/inner.txt"}) {
+  for (const std::string target : {"/.hidden", "/%2ehidden", "/docs/../.hidden",
+                                   "/.private/inner.txt", "/%2eprivate/inner.txt"}) {
     CAPTURE(target);
     const HttpResponse response = fetchRaw(served, target);
     CHECK((response.status == 404 || response.status == 400));

@@ -127,7 +127,8 @@ TEST_CASE("errors: request target over 8 KiB gives 414 but 7 KiB is fine") {
   ServedRoot served;
   expectClosingError(served, requestHead("GET", "/" + std::string(9 * 1024, 'a')), 414);
   Client client = served.connect();
-  const HttpResponse response = client.request(requestHead("GET", "/" + std::string(7 * 1024, 'a')));
+  const HttpResponse response =
+      client.request(requestHead("GET", "/" + std::string(7 * 1024, 'a')));
   CHECK(response.status == 404);
 }
 
@@ -160,16 +161,16 @@ TEST_CASE("errors: a 17 KiB header field gives 431") {
 TEST_CASE("errors: bad body framing gives 400") {
   ServedRoot served;
   // RFC 9112 §6.1: both framings at once is a smuggling vector and must not be guessed at.
-  expectClosingError(served,
-                     requestHead("GET", "/index.html",
-                                 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") +
-                         "0\r\n\r\n",
-                     400);
+  expectClosingError(
+      served,
+      requestHead("GET", "/index.html", "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n") +
+          "0\r\n\r\n",
+      400);
   expectClosingError(served, requestHead("GET", "/index.html", "Content-Length: abc\r\n"), 400);
-  expectClosingError(served,
-                     requestHead("GET", "/index.html", "Content-Length: 3\r\nContent-Length: 4\r\n") +
-                         "abcd",
-                     400);
+  expectClosingError(
+      served,
+      requestHead("GET", "/index.html", "Content-Length: 3\r\nContent-Length: 4\r\n") + "abcd",
+      400);
 }
 
 TEST_CASE("errors: Transfer-Encoding other than chunked gives 501") {
@@ -182,9 +183,8 @@ TEST_CASE("errors: body over --max-body-size gives 413 and the limit itself is a
   ServedRoot served({"--max-body-size", "100"});
   {
     Client client = served.connect();
-    const HttpResponse response =
-        client.request(requestHead("GET", "/index.html", "Content-Length: 100\r\n") +
-                       std::string(100, 'x'));
+    const HttpResponse response = client.request(
+        requestHead("GET", "/index.html", "Content-Length: 100\r\n") + std::string(100, 'x'));
     CHECK(response.status == 200);
     CHECK(response.body == served.files.readFile("index.html"));
   }
@@ -192,8 +192,8 @@ TEST_CASE("errors: body over --max-body-size gives 413 and the limit itself is a
   expectClosingError(served, requestHead("GET", "/index.html", "Content-Length: 1000\r\n"), 413);
   // A chunked body only shows its size as it arrives.
   expectClosingError(served,
-                     requestHead("GET", "/index.html", "Transfer-Encoding: chunked\r\n") + "96\r\n" +
-                         std::string(150, 'y') + "\r\n0\r\n\r\n",
+                     requestHead("GET", "/index.html", "Transfer-Encoding: chunked\r\n") +
+                         "96\r\n" + std::string(150, 'y') + "\r\n0\r\n\r\n",
                      413);
 }
 

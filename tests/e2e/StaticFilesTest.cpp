@@ -1,7 +1,6 @@
 // End-to-end tests for serving files: bodies byte for byte, 404 page, HEAD, types, directories.
 // Every case starts its own server on a fresh temp root (see ServedRoot.h).
 #include <doctest/doctest.h>
-
 #include <time.h>
 
 #include <chrono>
@@ -35,7 +34,8 @@ TEST_CASE("static: curl -o downloads / and /index.html and a binary file byte fo
   const auto saved = served.files.base() / "curl-download";
   for (const std::string target : {"/", "/index.html", "/blob.bin"}) {
     CAPTURE(target);
-    const std::string expected = served.files.readFile(target == "/" ? "index.html" : target.substr(1));
+    const std::string expected =
+        served.files.readFile(target == "/" ? "index.html" : target.substr(1));
     const CurlResult curl =
         runCurl({"-s", "-o", saved.string(), "-w", "%{http_code}", served.url(target)});
     CHECK(curl.exitCode == 0);
@@ -104,10 +104,8 @@ TEST_CASE("static: Content-Type follows the file extension") {
   ServedRoot served;
   Client client = served.connect();
   const std::pair<std::string, std::string> cases[] = {
-      {"/index.html", "text/html; charset=utf-8"},
-      {"/style.css", "text/css; charset=utf-8"},
-      {"/readme.txt", "text/plain; charset=utf-8"},
-      {"/image.png", "image/png"},
+      {"/index.html", "text/html; charset=utf-8"},  {"/style.css", "text/css; charset=utf-8"},
+      {"/readme.txt", "text/plain; charset=utf-8"}, {"/image.png", "image/png"},
       {"/notes.xyz", "application/octet-stream"},
   };
   for (const auto& [target, type] : cases) {

@@ -1,0 +1,123 @@
+// Unit tests for ordered response output (server/OutputQueue) over a real socketpair.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "server/OutputQueue.h"
+
+using epserve::reactor::BufferPool;
+using epserve::reactor::Fd;
+using epserve::server::OutputQueue;
+
+namespace {
+
+struct Pair {
+  Fd writer, reader;
+  Pair() {
+    int sv[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+    writer.reset(sv[0]);
+    reader.reset(sv[1]);
+  }
+  std::string drain() {
+    std::string out;
+    char buf[65536];
+    for (int i = 0; i < 100000; ++i) {
+      ssize_t n = ::read(reader.get(), buf, sizeof(buf));
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+};
+
+Fd tempFile(const std::string& content) {
+  char path[] = "/tmp/epserve-oq-XXXXXX";
+  int fd = ::mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::unlink(path);
+  REQUIRE(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
+  return Fd(fd);
+}
+
+}  // namespace
+
+TEST_CASE("output queue: bytes and file bodies leave in the order queued") {
+  BufferPool pool;
+  OutputQueue q(pool);
+  Pair p;
+  q.append("HEAD1|");
+  q.appendFile(tempFile("0123456789"), 2, 5);
+  q.append("|HEAD2|");
+  q.appendFile(tempFile("abcdef"), 0, 6);
+  q.append("|END");
+  CHECK(q.pendingBytes() == 6 + 5 + 7 + 6 + 4);
+  CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Drained);
+  CHECK(q.empty());
+  CHECK(p.drain() == "HEAD1|23456|HEAD2|abcdef|END");
+}
+
+TEST_CASE("output queue: held output waits for release, truncate drops it") {
+  BufferPool pool;
+  OutputQueue q(pool);
+  Pair p;
+  q.append("first|");
+  auto m = q.mark();
+  q.hold(m);
+  q.append("held");
+  q.appendFile(tempFile("FILE"), 0, 4);
+  CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Drained);
+  CHECK(p.drain() == "first|");
+  CHECK_FALSE(q.empty());
+  q.truncate(m);
+  CHECK(q.empty());
+  q.append("second");
+  auto m2 = q.mark();
+  q.hold(m2);
+  q.append("|third");
+  q.flush(p.writer.get());
+  CHECK(p.drain() == "second");
+  q.release();
+  q.flush(p.writer.get());
+  CHECK(p.drain() == "|third");
+}
+
+TEST_CASE("output queue: a full socket blocks, and the rest follows after draining") {
+  BufferPool pool;
+  OutputQueue q(pool);
+  Pair p;
+  std::string big(4 * 1024 * 1024, 'x');
+  q.append("H");
+  q.appendFile(tempFile(big), 0, big.size());
+  CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Blocked);
+  std::string got;
+  for (int i = 0; i < 10000 && got.size() < big.size() + 1; ++i) {
+    got += p.drain();
+    q.flush(p.writer.get());
+  }
+  CHECK(got.size() == big.size() + 1);
+  CHECK(got.front() == 'H');
+  CHECK(q.empty());
+}
+
+TEST_CASE("output queue: a file shorter than announced fails the flush") {
+  BufferPool pool;
+  OutputQueue q(pool);
+  Pair p;
+  q.appendFile(tempFile("short"), 0, 100);
+  CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Failed);
+}
+
+TEST_CASE("output queue: a closed peer fails the flush") {
+  BufferPool pool;
+  OutputQueue q(pool);
+  Pair p;
+  p.reader.reset();
+  q.append("nobody listens");
+  CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Failed);
+}
