@@ -13,7 +13,8 @@ WARMUP=${WARMUP:-2s}
 SERVERS=${SERVERS:-epserve nginx lighttpd}
 SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind}
 CALLGRIND_REQUESTS=${CALLGRIND_REQUESTS:-20000}
-CALLGRIND_ROUNDS=${CALLGRIND_ROUNDS:-1}
+CALLGRIND_ROUNDS=${CALLGRIND_ROUNDS:-$ROUNDS}
+QUIET_WAIT=${QUIET_WAIT:-20}
 BASE_PORT=${BASE_PORT:-18080}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -50,6 +51,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $(toSeconds "$DURATION") =~ ^[1-9][0-9]*$ ]] || die "DURATION must look like 10s, 2m or 10"
 [[ $(toSeconds "$WARMUP") =~ ^[0-9]+$ ]] || die "WARMUP must look like 2s or 0"
+[[ $QUIET_WAIT =~ ^[0-9]+$ ]] || die "QUIET_WAIT must be a number of seconds"
 DURATION_S=$(toSeconds "$DURATION")
 WARMUP_S=$(toSeconds "$WARMUP")
 
@@ -97,7 +99,6 @@ makeDocroot() {
 a few hundred bytes of HTML, read from the page cache and sent in a single response.</p>
 <p>The benchmark asks every server for this same file, from the same document root, so the
 numbers compare request handling rather than content.</p>
-<ul><li>keep-alive</li><li>pipelining</li><li>connection per request</li></ul>
 </body>
 </html>
 HTML
@@ -302,6 +303,19 @@ CLK_TCK=$(getconf CLK_TCK)
 # Busy ticks of the whole machine (user nice system irq softirq steal over all CPUs).
 machineBusy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 
+# On a shared machine, wait (at most QUIET_WAIT s) for a second in which other work used less than
+# 15% of one core, so a run does not start in the middle of someone's build.
+waitQuiet() {
+  local i b0 busy
+  for (( i = 0; i < QUIET_WAIT; i++ )); do
+    b0=$(machineBusy)
+    sleep 1
+    busy=$(( ($(machineBusy) - b0) * 100 / CLK_TCK ))
+    (( busy < 15 )) && return 0
+  done
+  (( QUIET_WAIT == 0 )) || log "machine still busy (${busy}% of a core) after ${QUIET_WAIT}s; running anyway"
+}
+
 # utime + stime of this shell's waited-for children (cutime, cstime): wrk's cost once it is reaped.
 childTicks() {
   local stat f
@@ -405,6 +419,7 @@ runWrk() {
   scenarioParams "$scen"
   local url="http://$HOST:$port$URLPATH" bound=$(( DURATION_S + 60 ))
   raw=$OUT/raw/r$round-$scen-$name
+  waitQuiet
   # c10k: baseline before its warm-up (which opens the same 10k connections); peak over both.
   if [[ $scen == c10k ]]; then
     rb=$(statusKb "$pid" VmRSS)
@@ -511,6 +526,10 @@ runCallgrind() {
     return 0
   fi
   done=$(awk '/^Complete requests:/ { print $3 }' "$raw.txt")
+  local kept
+  kept=$(awk '/^Keep-Alive requests:/ { print $3 }' "$raw.txt")
+  # A server that closes keep-alive connections would be charged for TCP setup too.
+  [[ ${kept:-0} == "${done:-0}" ]] || log "warning: $name kept ${kept:-0} of ${done:-0} ab connections alive"
   failed=$(awk '/^Failed requests:/ { print $3 }' "$raw.txt")
   # "totals:" is a profile's whole Ir count ("summary:" in older valgrinds); one file per process.
   total=$(awk '/^totals:/ { t += $2; n++ } /^summary:/ { s += $2 } END { print n ? t : s }' \
@@ -538,8 +557,8 @@ idxOf() {
 versionOf() {
   case $1 in
     epserve) "$EPSERVE" --version 2>&1 | head -1 || true ;;
-    nginx) nginx -v 2>&1 | head -1 ;;
-    lighttpd) lighttpd -v 2>&1 | head -1 ;;
+    nginx) nginx -v 2>&1 | awk '{ print $3; exit }' ;;
+    lighttpd) lighttpd -v 2>&1 | awk '{ print $1; exit }' ;;
   esac
 }
 
@@ -554,7 +573,7 @@ COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
   printf 'pinning\tservers on CPU %s, wrk -t1 / ab on CPU %s\n' "$SERVER_CPU" "$CLIENT_CPU"
   for s in $SERVERS; do printf 'version %s\t%s\n' "$s" "$(versionOf "$s")"; done
   printf 'version wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1,2)"
-  printf 'version ab\t%s\n' "$(ab -V 2>&1 | head -1)"
+  printf 'version ab\t%s\n' "$(ab -V 2>&1 | awk '{ print "ApacheBench", $5; exit }')"
   printf 'version valgrind\t%s\n' "$(valgrind --version)"
   printf 'index_bytes\t%s\n' "$INDEX_BYTES"
   printf 'notfound_bytes\t%s\n' "$NOTFOUND_BYTES"

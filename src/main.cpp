@@ -2,6 +2,7 @@
 // the document root and the listening socket, then runs the server until SIGINT/SIGTERM.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <cstdio>
 #include <system_error>
@@ -24,6 +25,22 @@ void setUpLogging(spdlog::level::level_enum level) {
   spdlog::set_default_logger(logger);
 }
 
+// Every connection and every cached file holds a descriptor; the usual soft limit of 1024 is
+// far below --max-connections, so take what the hard limit allows.
+void raiseDescriptorLimit(const server::Config& config) {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  if (lim.rlim_cur < config.maxConnections + 64) {
+    spdlog::warn("descriptor limit {} is below --max-connections {}: connections beyond it are "
+                 "shed", lim.rlim_cur, config.maxConnections);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -31,6 +48,7 @@ int main(int argc, char** argv) {
   if (!cl.config) return cl.exitCode;
   const server::Config& config = *cl.config;
   setUpLogging(config.logLevel);
+  raiseDescriptorLimit(config);
 
   try {
     reactor::Fd root = fs::Resolver::openRoot(config.root);

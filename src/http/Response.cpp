@@ -37,7 +37,7 @@ struct Writer {
 
 std::size_t maxHeadSize(const ResponseHead& h) {
   // Fixed parts (status line, names, separators, numbers, dates) stay well under 320 bytes.
-  return 320 + h.date.size() + h.contentType.size() + h.etag.size() + h.location.size() +
+  return 320 + h.date.size() + h.lastModifiedText.size() + h.contentType.size() + h.etag.size() + h.location.size() +
          h.allow.size() + h.extraHeaders.size();
 }
 
@@ -56,7 +56,9 @@ std::size_t writeResponseHead(const ResponseHead& h, char* out) {
     w.number(h.contentLength);
     w.put("\r\n");
   }
-  if (h.lastModified >= 0) {
+  if (!h.lastModifiedText.empty()) {
+    w.field("Last-Modified", h.lastModifiedText);
+  } else if (h.lastModified >= 0) {
     char date[kHttpDateLength];
     formatHttpDate(h.lastModified, date);
     w.field("Last-Modified", std::string_view(date, kHttpDateLength));

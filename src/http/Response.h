@@ -19,7 +19,8 @@ struct ResponseHead {
   std::string_view contentType;  // omitted when empty
   std::uint64_t contentLength = 0;  // omitted for 1xx/204/304 (RFC 9110 §8.6)
   std::string_view etag;            // with quotes; omitted when empty
-  std::time_t lastModified = -1;    // omitted when < 0
+  std::time_t lastModified = -1;    // omitted when < 0 (and lastModifiedText is empty)
+  std::string_view lastModifiedText;  // a preformatted HTTP-date, used instead when set
   std::string_view location;        // omitted when empty
   std::string_view allow;           // omitted when empty
   bool acceptRanges = false;

@@ -94,8 +94,16 @@ void EventLoop::run() {
       n = 0;
     }
     updateClock();
+    if (priority_) {
+      for (int i = 0; i < n; ++i) {
+        if (ready_[i].data.ptr == priority_) {
+          priority_->onEvents(ready_[i].events);
+          ready_[i].data.ptr = nullptr;
+        }
+      }
+    }
     for (int i = 0; i < n; ++i) {
-      static_cast<IoHandler*>(ready_[i].data.ptr)->onEvents(ready_[i].events);
+      if (auto* h = static_cast<IoHandler*>(ready_[i].data.ptr)) h->onEvents(ready_[i].events);
     }
     for (TimeoutList* list : timeoutLists_) list->expire(now_);
     runPosted();

@@ -36,6 +36,10 @@ class EventLoop {
   void post(IoHandler* handler) { posted_.push_back(handler); }
   void unpost(IoHandler* handler);
 
+  // A handler dispatched before all others whenever it is among the ready events (the file
+  // cache's change watcher, so a request never sees a file older than its own arrival).
+  void setPriorityHandler(IoHandler* handler) { priority_ = handler; }
+
   // Runs at the end of every iteration, before the loop sleeps (deferred frees, log flushes).
   void setBeforeSleep(std::function<void()> fn) { beforeSleep_ = std::move(fn); }
 
@@ -61,6 +65,7 @@ class EventLoop {
   std::vector<IoHandler*> posted_;
   std::vector<IoHandler*> running_posted_;
   std::function<void()> beforeSleep_;
+  IoHandler* priority_ = nullptr;
 };
 
 }  // namespace epserve::reactor

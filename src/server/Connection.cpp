@@ -230,7 +230,7 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
              req.contentLength > server_.config().maxBodySize) {
     RequestHandler::error(Status::ContentTooLarge, true, reply);
   } else {
-    server_.handler().handle(req, reply);
+    server_.handler().handle(req, reply, server_.loop().now());
   }
   bool keepAlive = req.keepAlive && !reply.close && !shuttingDown_;
   reply.close = !keepAlive;
@@ -299,8 +299,8 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
   head.date = server_.date();
   head.contentType = reply.contentType;
   head.contentLength = reply.contentLength;
-  head.etag = reply.etagView();
-  head.lastModified = reply.lastModified;
+  head.etag = reply.etag;
+  head.lastModifiedText = reply.lastModified;
   head.location = reply.location;
   if (reply.allow) head.allow = "GET, HEAD, OPTIONS";
   if (reply.close) {
@@ -314,11 +314,11 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
   bool sendBody = !(req && req->method == http::Method::Head) && !forbidsContent(reply.status);
   std::uint64_t bodyBytes = 0;
   if (sendBody) {
-    if (reply.file) {
-      out_.appendFile(std::move(reply.file), reply.fileOffset,
-                      reply.contentLength);
-    } else {
+    if (reply.bodyInMemory) {
       out_.append(reply.body);
+    } else {
+      int fd = reply.file->fd.get();
+      out_.appendFile(fd, reply.fileOffset, reply.contentLength, std::move(reply.file));
     }
     bodyBytes = reply.contentLength;
   }

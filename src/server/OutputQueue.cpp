@@ -15,9 +15,10 @@ namespace {
 constexpr std::uint64_t kMaxSendfileChunk = 4 * 1024 * 1024;
 }  // namespace
 
-void OutputQueue::appendFile(reactor::Fd file, off_t offset, std::uint64_t length) {
+void OutputQueue::appendFile(int fd, off_t offset, std::uint64_t length,
+                             std::shared_ptr<const void> owner) {
   if (length == 0) return;
-  segments_.push_back(Segment{appended_, std::move(file), offset, length});
+  segments_.push_back(Segment{appended_, fd, std::move(owner), offset, length});
 }
 
 void OutputQueue::truncate(Mark m) {
@@ -57,12 +58,12 @@ OutputQueue::FlushResult OutputQueue::flush(int sock) {
 
     if (seg && seg->at == start) {
       auto chunk = static_cast<std::size_t>(std::min(seg->remaining, kMaxSendfileChunk));
-      ssize_t n = ::sendfile(sock, seg->file.get(), &seg->offset, chunk);
+      ssize_t n = ::sendfile(sock, seg->fd, &seg->offset, chunk);
       if (n > 0) {
         progress_ = true;
         seg->remaining -= static_cast<std::uint64_t>(n);
         if (seg->remaining == 0) {
-          seg->file.reset();
+          seg->owner.reset();
           if (++segmentHead_ == segments_.size()) {
             segments_.clear();
             segmentHead_ = 0;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -26,8 +27,9 @@ class OutputQueue {
   // Space for `n` bytes; follow with commit(written).
   char* reserve(std::size_t n) { return bytes_.reserve(n); }
   void commit(std::size_t n) { bytes_.commit(n); appended_ += n; }
-  // Queues `length` bytes of `file` from `offset` after everything appended so far.
-  void appendFile(reactor::Fd file, off_t offset, std::uint64_t length);
+  // Queues `length` bytes of the file open as `fd`, from `offset`, after everything appended
+  // so far; `owner` keeps the fd open until the segment is sent or dropped.
+  void appendFile(int fd, off_t offset, std::uint64_t length, std::shared_ptr<const void> owner);
 
   // A mark is a position in the queue. hold(mark) keeps everything queued at or after it from
   // being sent until release(); truncate(mark) drops it (e.g. a response replaced by an error).
@@ -57,7 +59,8 @@ class OutputQueue {
  private:
   struct Segment {
     std::uint64_t at;  // logical byte position (in the appended stream) the body follows
-    reactor::Fd file;
+    int fd;
+    std::shared_ptr<const void> owner;
     off_t offset;
     std::uint64_t remaining;
   };

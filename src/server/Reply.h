@@ -9,9 +9,10 @@
 #include <string>
 #include <string_view>
 
-#include "http/Conditional.h"
+#include <memory>
+
+#include "fs/FileCache.h"
 #include "http/Status.h"
-#include "reactor/Fd.h"
 
 namespace epserve::server {
 
@@ -19,30 +20,29 @@ struct Reply {
   http::Status status = http::Status::Ok;
   std::string_view contentType;
   std::uint64_t contentLength = 0;
-  char etag[http::kMaxEtagLength] = {};
-  std::size_t etagLength = 0;
-  std::time_t lastModified = -1;
+  std::string_view etag;          // views into `file`, which the reply keeps alive
+  std::string_view lastModified;  // preformatted HTTP-date
   std::string location;  // only redirects set it
   bool allow = false;    // send "Allow: GET, HEAD, OPTIONS"
   bool close = false;    // close the connection after this response
-  std::string_view body;  // in-memory body (static storage) when `file` is not open
-  reactor::Fd file;       // file body: contentLength bytes from fileOffset
+  std::string_view body;  // in-memory body (static storage or file->content)
+  std::shared_ptr<const fs::OpenFile> file;  // validators' owner; the body when !bodyInMemory
+  bool bodyInMemory = true;                  // false: send contentLength bytes of file->fd
   off_t fileOffset = 0;
-
-  std::string_view etagView() const { return {etag, etagLength}; }
 
   // Back to a blank 200 without reallocating `location`.
   void reset() {
     status = http::Status::Ok;
     contentType = {};
     contentLength = 0;
-    etagLength = 0;
-    lastModified = -1;
+    etag = {};
+    lastModified = {};
     location.clear();
     allow = false;
     close = false;
     body = {};
     file.reset();
+    bodyInMemory = true;
     fileOffset = 0;
   }
 };

@@ -2,7 +2,6 @@
 #include "server/RequestHandler.h"
 
 #include "http/Conditional.h"
-#include "http/Mime.h"
 #include "server/ErrorPage.h"
 
 namespace epserve::server {
@@ -10,8 +9,8 @@ namespace epserve::server {
 using http::Method;
 using http::Status;
 
-RequestHandler::RequestHandler(const Config& config, const fs::Resolver& resolver)
-    : config_(config), resolver_(resolver) {}
+RequestHandler::RequestHandler(const Config& config, fs::FileCache& files)
+    : config_(config), files_(files) {}
 
 void RequestHandler::error(Status status, bool close, Reply& reply) {
   reply.status = status;
@@ -21,7 +20,7 @@ void RequestHandler::error(Status status, bool close, Reply& reply) {
   reply.contentLength = reply.body.size();
 }
 
-void RequestHandler::handle(const http::Request& req, Reply& reply) {
+void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t nowMillis) {
   switch (req.method) {
     case Method::Get:
     case Method::Head:
@@ -44,15 +43,15 @@ void RequestHandler::handle(const http::Request& req, Reply& reply) {
 
   fs::normalizeUrlPath(req.path, path_);
   if (path_.status == Status::BadRequest) return error(Status::BadRequest, true, reply);
-  if (path_.status != Status::Ok) return notFound(reply);
+  if (path_.status != Status::Ok) return notFound(reply, nowMillis);
 
-  fs::Resolved resolved = resolver_.resolve(path_.relative, path_.trailingSlash);
-  switch (resolved.status) {
+  auto file = files_.get(path_.relative, path_.trailingSlash, nowMillis);
+  switch (file->status) {
     case Status::Ok:
-      return serveFile(req, resolved, reply);
+      return serveFile(req, std::move(file), reply);
     case Status::MovedPermanently: {
       error(Status::MovedPermanently, false, reply);
-      reply.location = fs::encodeLocation(resolved.path, true);
+      reply.location = fs::encodeLocation(file->path, true);
       // Keep the query: the client asked for it and the index page may use it.
       if (auto q = req.path.find('?'); q != std::string_view::npos) {
         reply.location.append(req.path.substr(q));
@@ -60,36 +59,36 @@ void RequestHandler::handle(const http::Request& req, Reply& reply) {
       return;
     }
     case Status::NotFound:
-      return notFound(reply);
+      return notFound(reply, nowMillis);
     default:
-      return error(resolved.status, false, reply);
+      return error(file->status, false, reply);
   }
 }
 
-void RequestHandler::serveFile(const http::Request& req, fs::Resolved& resolved, Reply& reply) {
-  char etag[http::kMaxEtagLength];
-  std::size_t etagLength = http::makeEtag(resolved.info, etag);
-  std::string_view etagView(etag, etagLength);
-
-  Status pre = http::evaluatePreconditions(req, etagView, resolved.info.mtimeSec);
+void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
+                               Reply& reply) {
+  Status pre = http::evaluatePreconditions(req, file->etag, file->info.mtimeSec);
   if (pre == Status::PreconditionFailed) return error(pre, false, reply);
 
   reply.status = pre;  // Ok or NotModified
-  std::copy(etag, etag + etagLength, reply.etag);
-  reply.etagLength = etagLength;
-  reply.lastModified = static_cast<std::time_t>(resolved.info.mtimeSec);
-  reply.contentType = http::mimeTypeFor(resolved.path);
-  reply.contentLength = resolved.info.size;
-  if (pre == Status::Ok) reply.file = std::move(resolved.file);
+  reply.etag = file->etag;
+  reply.lastModified = file->lastModifiedText();
+  reply.contentType = file->contentType;
+  reply.contentLength = file->info.size;
+  reply.bodyInMemory = file->inMemory;
+  if (file->inMemory) reply.body = file->content;
+  reply.file = std::move(file);
 }
 
-void RequestHandler::notFound(Reply& reply) {
-  fs::Resolved page = resolver_.resolve(config_.notFoundPage, false);
-  if (page.status != Status::Ok) return error(Status::NotFound, false, reply);
+void RequestHandler::notFound(Reply& reply, std::int64_t nowMillis) {
+  auto page = files_.get(config_.notFoundPage, false, nowMillis);
+  if (page->status != Status::Ok) return error(Status::NotFound, false, reply);
   reply.status = Status::NotFound;
-  reply.contentType = http::mimeTypeFor(page.path);
-  reply.contentLength = page.info.size;
-  reply.file = std::move(page.file);
+  reply.contentType = page->contentType;
+  reply.contentLength = page->info.size;
+  reply.bodyInMemory = page->inMemory;
+  if (page->inMemory) reply.body = page->content;
+  reply.file = std::move(page);
 }
 
 }  // namespace epserve::server

@@ -1,10 +1,10 @@
-// Decides the reply to one parsed request: method rules, safe path resolution, validators,
-// the 404 page. Knows nothing about sockets; the connection sends what it decides.
+// Decides the reply to one parsed request: method rules, safe path resolution (through the
+// open-file cache), validators, the 404 page. Knows nothing about sockets.
 #pragma once
 
 #include <string>
 
-#include "fs/Resolver.h"
+#include "fs/FileCache.h"
 #include "fs/UrlPath.h"
 #include "http/Request.h"
 #include "server/Config.h"
@@ -14,20 +14,21 @@ namespace epserve::server {
 
 class RequestHandler {
  public:
-  RequestHandler(const Config& config, const fs::Resolver& resolver);
+  RequestHandler(const Config& config, fs::FileCache& files);
 
-  // Fills `reply` (already reset) for `req`. Opens at most the requested file and the 404 page.
-  void handle(const http::Request& req, Reply& reply);
+  // Fills `reply` (already reset) for `req`; `nowMillis` is the loop's clock (cache freshness).
+  void handle(const http::Request& req, Reply& reply, std::int64_t nowMillis);
 
   // A built-in error reply for `status`; `close` says whether the connection must end.
   static void error(http::Status status, bool close, Reply& reply);
 
  private:
-  void serveFile(const http::Request& req, fs::Resolved& resolved, Reply& reply);
-  void notFound(Reply& reply);
+  void serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
+                 Reply& reply);
+  void notFound(Reply& reply, std::int64_t nowMillis);
 
   const Config& config_;
-  const fs::Resolver& resolver_;
+  fs::FileCache& files_;
   fs::UrlPath path_;  // reused between requests so normalisation does not allocate
 };
 

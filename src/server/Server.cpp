@@ -12,6 +12,11 @@ namespace epserve::server {
 namespace {
 
 constexpr reactor::Millis kLingerMillis = 2000;
+// The open-file cache: how many files stay open, which are served from memory, and how often
+// an entry is rechecked on disk even when inotify reported nothing.
+constexpr std::size_t kCachedFiles = 1024;
+constexpr std::size_t kInlineFileLimit = 16 * 1024;
+constexpr reactor::Millis kRevalidateMillis = 1000;
 
 // Sent to connections over --max-connections before closing them.
 constexpr std::string_view kBusyResponse =
@@ -26,7 +31,10 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
     : loop_(loop),
       config_(config),
       resolver_(std::move(resolver)),
-      handler_(config_, resolver_),
+      watcher_(config.root),
+      files_(resolver_, kCachedFiles, kInlineFileLimit, kRevalidateMillis,
+             watcher_.available() ? &watcher_ : nullptr),
+      handler_(config_, files_),
       accessLog_(config.accessLog),
       request_(std::make_unique<http::Request>()),
       headerTimeouts_(config.headerTimeoutSec * 1000LL),
@@ -41,6 +49,11 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
   loop_.addTimeoutList(&lingerTimeouts_);
   loop_.addTimeoutList(&shutdownTimeout_);
   loop_.setBeforeSleep([this] { beforeSleep(); });
+  if (watcher_.available()) {
+    loop_.add(watcher_.fd(), EPOLLIN, this);
+    // Change events are handled before the requests that arrive with them.
+    loop_.setPriorityHandler(this);
+  }
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop_, std::move(listener),
       [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
@@ -106,6 +119,8 @@ void Server::beginShutdown() {
   }
   shutdownTimeout_.arm(shutdownTimer_, loop_.now());
 }
+
+void Server::onEvents(std::uint32_t) { files_.processChanges(); }
 
 void Server::onTimeout() {
   spdlog::warn("shutdown grace period over: closing {} connection(s)", open_.size());

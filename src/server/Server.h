@@ -5,6 +5,8 @@
 #include <memory>
 #include <vector>
 
+#include "fs/DirectoryWatcher.h"
+#include "fs/FileCache.h"
 #include "fs/Resolver.h"
 #include "http/HttpDate.h"
 #include "http/Request.h"
@@ -22,7 +24,7 @@
 
 namespace epserve::server {
 
-class Server final : public reactor::TimeoutHandler {
+class Server final : public reactor::TimeoutHandler, public reactor::IoHandler {
  public:
   // `listener` is bound and listening; `resolver` is rooted at the document root.
   Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
@@ -55,6 +57,7 @@ class Server final : public reactor::TimeoutHandler {
   void connectionClosed(Connection* c);
 
   void onTimeout() override;  // the shutdown grace period ran out
+  void onEvents(std::uint32_t events) override;  // files changed beneath the root
 
  private:
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer);
@@ -63,6 +66,8 @@ class Server final : public reactor::TimeoutHandler {
   reactor::EventLoop& loop_;
   const Config& config_;
   fs::Resolver resolver_;
+  fs::DirectoryWatcher watcher_;
+  fs::FileCache files_;
   RequestHandler handler_;
   AccessLog accessLog_;
   reactor::BufferPool buffers_;

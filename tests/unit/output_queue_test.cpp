@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "server/OutputQueue.h"
@@ -36,13 +37,18 @@ struct Pair {
   }
 };
 
-Fd tempFile(const std::string& content) {
+std::shared_ptr<Fd> tempFile(const std::string& content) {
   char path[] = "/tmp/epserve-oq-XXXXXX";
   int fd = ::mkstemp(path);
   REQUIRE(fd >= 0);
   ::unlink(path);
   REQUIRE(::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-  return Fd(fd);
+  return std::make_shared<Fd>(fd);
+}
+
+void appendFile(OutputQueue& q, std::shared_ptr<Fd> f, off_t offset, std::uint64_t length) {
+  int fd = f->get();
+  q.appendFile(fd, offset, length, std::move(f));
 }
 
 }  // namespace
@@ -52,9 +58,9 @@ TEST_CASE("output queue: bytes and file bodies leave in the order queued") {
   OutputQueue q(pool);
   Pair p;
   q.append("HEAD1|");
-  q.appendFile(tempFile("0123456789"), 2, 5);
+  appendFile(q, tempFile("0123456789"), 2, 5);
   q.append("|HEAD2|");
-  q.appendFile(tempFile("abcdef"), 0, 6);
+  appendFile(q, tempFile("abcdef"), 0, 6);
   q.append("|END");
   CHECK(q.pendingBytes() == 6 + 5 + 7 + 6 + 4);
   CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Drained);
@@ -70,7 +76,7 @@ TEST_CASE("output queue: held output waits for release, truncate drops it") {
   auto m = q.mark();
   q.hold(m);
   q.append("held");
-  q.appendFile(tempFile("FILE"), 0, 4);
+  appendFile(q, tempFile("FILE"), 0, 4);
   CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Drained);
   CHECK(p.drain() == "first|");
   CHECK_FALSE(q.empty());
@@ -93,7 +99,7 @@ TEST_CASE("output queue: a full socket blocks, and the rest follows after draini
   Pair p;
   std::string big(4 * 1024 * 1024, 'x');
   q.append("H");
-  q.appendFile(tempFile(big), 0, big.size());
+  appendFile(q, tempFile(big), 0, big.size());
   CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Blocked);
   std::string got;
   for (int i = 0; i < 10000 && got.size() < big.size() + 1; ++i) {
@@ -109,7 +115,7 @@ TEST_CASE("output queue: a file shorter than announced fails the flush") {
   BufferPool pool;
   OutputQueue q(pool);
   Pair p;
-  q.appendFile(tempFile("short"), 0, 100);
+  appendFile(q, tempFile("short"), 0, 100);
   CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Failed);
 }
 

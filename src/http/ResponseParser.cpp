@@ -1,0 +1,291 @@
+// HTTP/1.x response-head parser (RFC 9112 §2-§7, RFC 9110 §5, §8.6, §15) for epserve-get:
+// one forward pass over the bytes with a character-class table, then the framing rules of §6.3.
+#include "http/ResponseParser.h"
+
+#include <algorithm>
+#include <array>
+
+namespace epserve::http {
+
+namespace {
+
+// Like parseRequest, this is re-run over the whole head after every read, so each rule is
+// decided by the first byte that breaks it: a prefix of any input gives either Incomplete or
+// the answer the whole input gives.
+
+constexpr std::string_view kBadStatusLine = "malformed status line";
+constexpr std::string_view kBadField = "malformed header field";
+constexpr std::string_view kHeaderTooLarge = "header section too large";
+
+enum CharClass : std::uint8_t {
+  kTchar = 1,       // token characters (RFC 9110 §5.6.2)
+  kFieldVchar = 2,  // SP, HTAB, VCHAR, obs-text: field values and reason-phrase (§5.5)
+};
+
+constexpr std::array<std::uint8_t, 256> makeClasses() {
+  std::array<std::uint8_t, 256> t{};
+  constexpr std::string_view kTokenPunct = "!#$%&'*+-.^_`|~";
+  for (unsigned c = 0; c < 256; ++c) {
+    std::uint8_t m = 0;
+    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (alnum || kTokenPunct.find(static_cast<char>(c)) != std::string_view::npos) m |= kTchar;
+    if (c == '\t' || (c >= 0x20 && c != 0x7F)) m |= kFieldVchar;
+    t[c] = m;
+  }
+  return t;
+}
+
+constexpr std::array<std::uint8_t, 256> kClass = makeClasses();
+
+inline bool has(unsigned char c, CharClass cls) { return (kClass[c] & cls) != 0; }
+inline bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
+inline bool isOws(unsigned char c) { return c == ' ' || c == '\t'; }
+
+// First index in [i, end) whose byte is not in `cls`, or `end`.
+inline std::size_t scan(const unsigned char* s, std::size_t i, std::size_t end, CharClass cls) {
+  while (i < end && has(s[i], cls)) ++i;
+  return i;
+}
+
+// The line end at s[i], within [0, end): 2 for CRLF, 1 for a bare LF (accepted as in RFC 9112
+// §2.2), 0 if the bytes stop before it is decided, -1 if s[i] starts no line end.
+inline int lineEndAt(const unsigned char* s, std::size_t i, std::size_t end) {
+  if (i >= end) return 0;
+  if (s[i] == '\n') return 1;
+  if (s[i] != '\r') return -1;
+  if (i + 1 >= end) return 0;
+  return s[i + 1] == '\n' ? 2 : -1;
+}
+
+std::string_view trimOws(std::string_view v) {
+  while (!v.empty() && isOws(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && isOws(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  return v;
+}
+
+// Calls f(element) for each OWS-trimmed element of a comma-separated list (RFC 9110 §5.6.1),
+// empty ones included; f returns false to stop.
+template <typename F>
+void forEachListElement(std::string_view v, F&& f) {
+  for (;;) {
+    const std::size_t comma = v.find(',');
+    if (!f(trimOws(v.substr(0, comma))) || comma == std::string_view::npos) return;
+    v.remove_prefix(comma + 1);
+  }
+}
+
+bool isToken(std::string_view v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    return has(static_cast<unsigned char>(c), kTchar);
+  });
+}
+
+// 1*DIGIT without overflow.
+bool parseLength(std::string_view v, std::uint64_t& out) {
+  if (v.empty()) return false;
+  std::uint64_t n = 0;
+  for (char ch : v) {
+    if (!isDigit(static_cast<unsigned char>(ch))) return false;
+    const auto d = static_cast<std::uint64_t>(ch - '0');
+    if (n > (UINT64_MAX - d) / 10) return false;
+    n = n * 10 + d;
+  }
+  out = n;
+  return true;
+}
+
+ResponseParseResult incomplete() { return {ParseStatus::Incomplete, 0, {}}; }
+ResponseParseResult failure(std::string_view why) { return {ParseStatus::Error, 0, why}; }
+
+// Connection, Content-Length and Transfer-Encoding, then the body length by RFC 9112 §6.3.
+// Returns an empty view, or why the framing is unusable (the response must then be discarded
+// and the connection closed, §6.3 rule 5).
+std::string_view applyFraming(ParsedResponse& r, bool headRequest) {
+  bool sawClose = false;
+  bool sawKeepAlive = false;
+  bool sawLength = false;
+  std::uint64_t length = 0;
+  std::string_view lengthError;
+  bool sawCoding = false;
+  unsigned codings = 0;
+  unsigned chunkedCount = 0;
+  bool lastIsChunked = false;
+  bool badCoding = false;
+
+  for (std::size_t h = 0; h < r.headerCount; ++h) {
+    const std::string_view name = r.headers[h].name;
+    const std::string_view value = r.headers[h].value;
+    if (equalsIgnoreCase(name, "connection")) {
+      forEachListElement(value, [&](std::string_view option) {
+        sawClose = sawClose || equalsIgnoreCase(option, "close");
+        sawKeepAlive = sawKeepAlive || equalsIgnoreCase(option, "keep-alive");
+        return true;
+      });
+    } else if (equalsIgnoreCase(name, "content-length")) {
+      // A repeated field or list of one value is tolerated (RFC 9110 §8.6).
+      forEachListElement(value, [&](std::string_view e) {
+        std::uint64_t n = 0;
+        if (!parseLength(e, n)) {
+          lengthError = "invalid Content-Length";
+        } else if (sawLength && n != length) {
+          lengthError = "conflicting Content-Length values";
+        }
+        sawLength = true;
+        length = n;
+        return lengthError.empty();
+      });
+      if (!lengthError.empty()) return lengthError;
+    } else if (equalsIgnoreCase(name, "transfer-encoding")) {
+      sawCoding = true;
+      forEachListElement(value, [&](std::string_view e) {
+        if (e.empty()) return true;  // empty list elements do not count (RFC 9110 §5.6.1)
+        const std::size_t semi = e.find(';');
+        const std::string_view coding = trimOws(e.substr(0, semi));
+        lastIsChunked = equalsIgnoreCase(coding, "chunked");
+        // chunked takes no parameters (RFC 9112 §7).
+        badCoding = !isToken(coding) || (lastIsChunked && semi != std::string_view::npos);
+        ++codings;
+        if (lastIsChunked) ++chunkedCount;
+        return !badCoding;
+      });
+    }
+  }
+
+  if (sawCoding) {
+    if (badCoding || codings == 0) return "invalid Transfer-Encoding";
+    // HTTP/1.0 has no transfer codings: its framing is faulty (RFC 9112 §6.1).
+    if (r.versionMinor == 0) return "Transfer-Encoding in an HTTP/1.0 response";
+    // Both at once is how responses are split or smuggled (§6.3 rule 3).
+    if (sawLength) return "both Content-Length and Transfer-Encoding";
+    // chunked is applied once, and last (§6.1, §7).
+    if (chunkedCount > 1 || (chunkedCount == 1 && !lastIsChunked)) {
+      return "chunked is not the final transfer coding";
+    }
+  }
+
+  // Persistence (RFC 9112 §9.3): 1.1 unless "close"; 1.0 only with "keep-alive".
+  r.keepAlive = r.versionMinor >= 1 ? !sawClose : (sawKeepAlive && !sawClose);
+  if (headRequest || r.status < 200 || r.status == 204 || r.status == 304) {
+    r.framing = ResponseFraming::None;
+  } else if (sawCoding) {
+    r.framing = lastIsChunked ? ResponseFraming::Chunked : ResponseFraming::UntilClose;
+  } else if (sawLength) {
+    r.framing = ResponseFraming::ContentLength;
+    r.contentLength = length;
+  } else {
+    r.framing = ResponseFraming::UntilClose;
+  }
+  if (r.framing == ResponseFraming::UntilClose) r.keepAlive = false;
+  return {};
+}
+
+}  // namespace
+
+std::string_view ParsedResponse::find(std::string_view name) const {
+  for (std::size_t i = 0; i < headerCount; ++i) {
+    if (equalsIgnoreCase(headers[i].name, name)) return headers[i].value;
+  }
+  return {};
+}
+
+ResponseParseResult parseResponse(std::string_view input, bool headRequest, ParsedResponse& out,
+                                  const ResponseLimits& limits) {
+  const auto* s = reinterpret_cast<const unsigned char*>(input.data());
+  const std::size_t n = input.size();
+  out.versionMinor = 1;
+  out.status = 0;
+  out.reason = {};
+  out.statusLine = {};
+  out.headerCount = 0;
+  out.framing = ResponseFraming::None;
+  out.contentLength = 0;
+  out.keepAlive = false;
+
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4). The first 13
+  // bytes have a fixed shape ('#' is any digit); the version is case-sensitive (§2.3).
+  constexpr std::string_view kShape = "HTTP/1.# ### ";
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    if (i >= n) return incomplete();
+    if (kShape[i] == '#') {
+      if (!isDigit(s[i])) return failure(kBadStatusLine);
+    } else if (s[i] != static_cast<unsigned char>(kShape[i])) {
+      // "HTTP/2.0" is a well-formed version, just not one this parser speaks.
+      return failure(i == 5 && isDigit(s[i]) ? "unsupported HTTP version" : kBadStatusLine);
+    }
+  }
+  out.versionMinor = s[7] - '0';
+  out.status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
+  // Valid codes are 100..599 (RFC 9110 §15); anything else cannot be classified.
+  if (out.status < 100 || out.status > 599) return failure("invalid status code");
+
+  // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text ): any CTL ends it, and only a line end
+  // may. A line longer than maxStatusLine is an error as soon as its next byte is seen.
+  const std::size_t lineMax = std::max(limits.maxStatusLine, kShape.size());
+  const std::size_t lim = std::min(n, lineMax);
+  const std::size_t lineEnd = scan(s, kShape.size(), lim, kFieldVchar);
+  if (lineEnd >= n) return incomplete();
+  if (lineEnd == lim && s[lineEnd] != '\r' && s[lineEnd] != '\n') {
+    return failure("status line too long");
+  }
+  const int statusEol = lineEndAt(s, lineEnd, n);
+  if (statusEol == 0) return incomplete();
+  if (statusEol < 0) return failure(kBadStatusLine);
+  out.reason = input.substr(kShape.size(), lineEnd - kShape.size());
+  out.statusLine = input.substr(0, lineEnd);
+
+  // Header section (RFC 9112 §5): all of it, the final empty line included, counts against
+  // maxHeaderBytes, so a byte needed at or past `hlim` with input left over is an error.
+  const std::size_t headerStart = lineEnd + static_cast<std::size_t>(statusEol);
+  const std::size_t hlim =
+      limits.maxHeaderBytes < n - headerStart ? headerStart + limits.maxHeaderBytes : n;
+  auto stopAt = [&](std::size_t k) { return k >= n ? incomplete() : failure(kHeaderTooLarge); };
+  const std::size_t maxCount = std::min(limits.maxHeaderCount, kMaxHeaders);
+  std::size_t count = 0;
+  std::size_t i = headerStart;
+  for (;;) {
+    if (i >= hlim) return stopAt(i);
+    if (s[i] == '\r' || s[i] == '\n') {
+      const int eol = lineEndAt(s, i, hlim);
+      if (eol == 0) return stopAt(i + 1);
+      if (eol < 0) return failure(kBadField);
+      i += static_cast<std::size_t>(eol);
+      break;
+    }
+    // Whitespace at the start of a line is obs-fold, or whitespace before the first field;
+    // both are rejected rather than unfolded, since views cannot splice (RFC 9112 §5.2, §2.2).
+    if (isOws(s[i])) {
+      return failure(count == 0 ? "whitespace before the first header field"
+                                : "obsolete line folding");
+    }
+    if (count == maxCount) return failure("too many header fields");
+
+    // field-name = token, directly followed by ':' (RFC 9112 §5.1).
+    const std::size_t nameStart = i;
+    i = scan(s, i, hlim, kTchar);
+    if (i >= hlim) return stopAt(i);
+    if (s[i] != ':' || i == nameStart) return failure(kBadField);
+    const std::size_t nameEnd = i++;
+
+    while (i < hlim && isOws(s[i])) ++i;
+    const std::size_t valueStart = i;
+    i = scan(s, i, hlim, kFieldVchar);
+    if (i >= hlim) return stopAt(i);
+    std::size_t valueEnd = i;
+    const int eol = lineEndAt(s, i, hlim);
+    if (eol == 0) return stopAt(i + 1);
+    if (eol < 0) return failure(kBadField);  // a CTL (NUL, DEL, lone CR) in the value
+    i += static_cast<std::size_t>(eol);
+    while (valueEnd > valueStart && isOws(s[valueEnd - 1])) --valueEnd;
+
+    Header& h = out.headers[count++];
+    h.name = input.substr(nameStart, nameEnd - nameStart);
+    h.value = input.substr(valueStart, valueEnd - valueStart);
+  }
+  out.headerCount = count;
+
+  const std::string_view framingError = applyFraming(out, headRequest);
+  if (!framingError.empty()) return failure(framingError);
+  return {ParseStatus::Complete, i, {}};
+}
+
+}  // namespace epserve::http
