@@ -64,7 +64,7 @@ bash "$REPO/scripts/install-deps.sh" $PACKAGES
 if contains "$SERVERS" epserve; then
   log "building epserve (Release) in build/bench"
   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF >/dev/null
-  cmake --build build/bench -j2 >/dev/null
+  cmake --build build/bench -j2 --target epserve >/dev/null
 fi
 
 # 10,000 connections need ~10k descriptors in wrk and in each server; raise the soft (and, as root,
@@ -119,24 +119,41 @@ INDEX_BYTES=$(stat -c %s "$DOCROOT/index.html")
 NOTFOUND_BYTES=$(stat -c %s "$DOCROOT/noIndex.html")
 
 # ---------------------------------------------------------------------------------------------
-# Servers. Every PID started lands in STARTED_PIDS; the EXIT trap stops exactly those.
+# Servers. Every PID started lands in STARTED_PIDS; the EXIT trap stops exactly those. A PID leaves
+# the list once reaped with wait: from then on the kernel may give that number to someone else.
 
 STARTED_PIDS=()
 declare -A PID_OF=() PORT_OF=()
 
+# Running and still this script's child. bash reaps exited children by itself, so a PID number
+# alone could by now name someone else's process; only signal PIDs that pass this test.
+ours() {
+  local stat f
+  stat=$(cat /proc/"$1"/stat 2>/dev/null) || return 1
+  read -r -a f <<<"${stat##*) }"
+  [[ ${f[0]} != Z && ${f[1]} == "$$" ]]
+}
+
+forget() {
+  local p kept=()
+  for p in "${STARTED_PIDS[@]}"; do [[ $p == "$1" ]] || kept+=("$p"); done
+  STARTED_PIDS=("${kept[@]}")
+}
+
 stopPid() {
   local pid=$1 limit=${2:-50} i
-  kill -0 "$pid" 2>/dev/null || return 0
+  ours "$pid" || { forget "$pid"; return 0; }
   kill -TERM "$pid" 2>/dev/null || true
   for (( i = 0; i < limit; i++ )); do
-    kill -0 "$pid" 2>/dev/null || break
+    ours "$pid" || break
     sleep 0.1
   done
-  if kill -0 "$pid" 2>/dev/null; then
+  if ours "$pid"; then
     log "pid $pid ignored SIGTERM; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
   fi
   wait "$pid" 2>/dev/null || true
+  forget "$pid"
 }
 
 cleanup() {
@@ -240,7 +257,7 @@ startServer() {
   pid=$!
   STARTED_PIDS+=("$pid")
   for (( i = 0; i < waitLimit; i++ )); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! ours "$pid"; then
       log "$name exited at startup; see $OUT/logs/$name-$port.log"
       return 1
     fi
@@ -353,6 +370,21 @@ scenarioParams() {
   esac
 }
 
+# client OUTFILE LIMIT_S CMD...: runs the load generator pinned to CLIENT_CPU, killed after LIMIT_S.
+# It runs in the background and is waited for because bash runs traps only between commands: a
+# SIGTERM to this script then stops it at once (the EXIT trap kills the client too).
+client() {
+  local out=$1 limit=$2 pid
+  shift 2
+  timeout -k 5 "$limit" taskset -c "$CLIENT_CPU" "$@" >"$out" 2>&1 </dev/null &
+  pid=$!
+  STARTED_PIDS+=("$pid")
+  local rc=0
+  wait "$pid" || rc=$?
+  forget "$pid"
+  return "$rc"
+}
+
 # checkAt NAME PORT SCENARIO: the response the scenario will hammer is the one it should be.
 checkAt() {
   local name=$1 port=$2 scen=$3 got
@@ -393,7 +425,7 @@ FAILURES=0
 runWrk() {
   local round=$1 scen=$2 name=$3 port pid raw t0 t1 rb ha ra hwmReset=NA
   local -A w=()
-  if [[ -z ${PID_OF[$name]:-} ]] || ! kill -0 "${PID_OF[$name]}" 2>/dev/null; then
+  if [[ -z ${PID_OF[$name]:-} ]] || ! ours "${PID_OF[$name]}"; then
     row round="$round" scenario="$scen" server="$name" status=server-down
     FAILURES=$(( FAILURES + 1 ))
     return 0
@@ -426,16 +458,15 @@ runWrk() {
     hwmReset=$(resetHwm "$pid")
   fi
   if (( WARMUP_S > 0 )); then
-    timeout -k 5 $(( WARMUP_S + 60 )) taskset -c "$CLIENT_CPU" \
-      wrk -t1 -c"$CONNS" -d"$WARMUP" "${WRK_ARGS[@]}" "$url" >"$raw.warmup.txt" 2>&1 || true
+    client "$raw.warmup.txt" $(( WARMUP_S + 60 )) \
+      wrk -t1 -c"$CONNS" -d"$WARMUP" "${WRK_ARGS[@]}" "$url" || true
     sleep 1
   fi
   [[ $scen == c10k ]] || rb=$(statusKb "$pid" VmRSS)
   local b0 c0 ns0
   b0=$(machineBusy); c0=$(childTicks); ns0=$(date +%s%N)
   t0=$(cpuTicks "$pid")
-  if ! timeout -k 5 "$bound" taskset -c "$CLIENT_CPU" \
-         wrk -t1 -c"$CONNS" -d"$DURATION" "${WRK_ARGS[@]}" "$url" >"$raw.txt" 2>&1; then
+  if ! client "$raw.txt" "$bound" wrk -t1 -c"$CONNS" -d"$DURATION" "${WRK_ARGS[@]}" "$url"; then
     log "wrk failed for $scen $name; see $raw.txt"
   fi
   t1=$(cpuTicks "$pid")
@@ -449,7 +480,7 @@ runWrk() {
   ra=$(statusKb "$pid" VmRSS)
   local line kv
   line=$(grep -m1 '^WRK_RESULT ' "$raw.txt" || true)
-  if [[ -z $line ]] || ! kill -0 "$pid" 2>/dev/null; then
+  if [[ -z $line ]] || ! ours "$pid"; then
     row round="$round" scenario="$scen" server="$name" status=run-failed
     FAILURES=$(( FAILURES + 1 ))
     return 0
@@ -498,13 +529,11 @@ runCallgrind() {
   if ! checkAt "$name" "$port" small; then
     status=check-failed
   else
-    timeout -k 5 300 taskset -c "$CLIENT_CPU" ab -q -k -n 2000 -c 10 "$url" >"$raw.warmup.txt" 2>&1 \
-      || true
+    client "$raw.warmup.txt" 300 ab -q -k -n 2000 -c 10 "$url" || true
     timeout 60 callgrind_control -z "$pid" >/dev/null 2>&1 || true
     if ! timeout 60 callgrind_control -i on "$pid" >"$raw.control.txt" 2>&1; then
       status=callgrind-control-failed
-    elif ! timeout -k 5 1800 taskset -c "$CLIENT_CPU" ab -q -k -n "$CALLGRIND_REQUESTS" -c 10 "$url" \
-           >"$raw.txt" 2>&1; then
+    elif ! client "$raw.txt" 1800 ab -q -k -n "$CALLGRIND_REQUESTS" -c 10 "$url"; then
       status=run-failed
     fi
     timeout 60 callgrind_control -i off "$pid" >>"$raw.control.txt" 2>&1 || true
@@ -515,7 +544,7 @@ runCallgrind() {
   kill -TERM "$pid" 2>/dev/null || true
   local i
   for (( i = 0; i < 120; i++ )); do
-    kill -0 "$pid" 2>/dev/null || break
+    ours "$pid" || break
     curl -s -o /dev/null --max-time 1 "$url" || true
     sleep 0.5
   done

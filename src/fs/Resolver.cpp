@@ -162,6 +162,15 @@ Fd Resolver::openRoot(const std::string& rootPath) {
   return Fd(fd);
 }
 
+Fd Resolver::openDirectory(std::string_view relative) const {
+  std::string path(relative.empty() ? std::string_view(".") : relative);
+  if (path.find('\0') != std::string::npos) {
+    errno = ENOENT;
+    return Fd();
+  }
+  return Fd(openBeneath(root_.get(), path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
 // One openat2 and one fstat per request, whatever the outcome. A request for a directory with
 // its trailing slash (or the root) opens "<dir>/<index>" directly: if <dir> is in fact a file the
 // kernel answers ENOTDIR (so "/file.txt/" is 404, as POSIX path resolution says), and a missing

@@ -35,6 +35,10 @@ class Resolver {
   // `relative` and `trailingSlash` as produced by normalizeUrlPath (relative "" = the root).
   Resolved resolve(std::string_view relative, bool trailingSlash) const;
 
+  // Opens a directory beneath the root for listing (O_RDONLY|O_DIRECTORY); an invalid Fd with
+  // errno set when it is missing, not a directory, or outside the root.
+  epserve::reactor::Fd openDirectory(std::string_view relative) const;
+
   int rootFd() const { return root_.get(); }
 
  private:

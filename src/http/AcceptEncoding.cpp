@@ -123,7 +123,7 @@ AcceptedCodings parseAcceptEncoding(std::string_view header) {
   AcceptedCodings out;
   out.qBr = resolve(listed.br, listed.star, 0);
   out.qGzip = resolve(listed.gzip, listed.star, 0);
-  out.qIdentity = resolve(listed.identity, listed.star, kQOne);
+  out.qIdentity = resolve(listed.identity, listed.star, kImplicitIdentityQ);
   out.br = out.qBr > 0;
   out.gzip = out.qGzip > 0;
   out.identity = out.qIdentity > 0;

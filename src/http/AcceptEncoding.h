@@ -7,22 +7,29 @@
 
 namespace epserve::http {
 
+// The weight of an identity coding the client did not name (neither as "identity" nor through
+// "*"): §12.5.3 makes it acceptable by default but gives it no weight. We give it the lowest
+// positive one, so a client that names gzip or br at any weight gets that rather than the
+// uncompressed file, while an explicit "identity;q=..." competes on its stated weight.
+inline constexpr std::uint16_t kImplicitIdentityQ = 1;
+
 // What one Accept-Encoding value allows. Weights are in thousandths (qvalue 0.5 -> 500); a
-// coding is acceptable (its bool is true) exactly when its weight is above zero.
+// coding is acceptable (its bool is true) exactly when its weight is above zero. The defaults
+// are what an absent header means: identity only.
 struct AcceptedCodings {
   bool br = false;
   bool gzip = false;
   bool identity = true;
   std::uint16_t qBr = 0;
   std::uint16_t qGzip = 0;
-  std::uint16_t qIdentity = 1000;
+  std::uint16_t qIdentity = kImplicitIdentityQ;
 };
 
 // Parses Accept-Encoding: a comma list of codings, each with an optional weight
 // `OWS ";" OWS "q=" qvalue` (qvalue 0..1 with at most three decimals, "q" case-insensitive).
 // Codings compare case-insensitively and "x-gzip" means gzip (§8.4.1.3). "*" gives its weight
 // to every coding not listed by name, identity included; identity is otherwise acceptable at
-// weight 1 unless listed. A member with an invalid weight, another parameter or a bad token is
+// kImplicitIdentityQ. A member with an invalid weight, another parameter or a bad token is
 // ignored on its own; a coding listed more than once takes its highest weight, so the result
 // does not depend on member order.
 // An absent header (empty view, nullptr data) and an empty value both mean identity only. For

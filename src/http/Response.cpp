@@ -37,7 +37,8 @@ struct Writer {
 
 std::size_t maxHeadSize(const ResponseHead& h) {
   // Fixed parts (status line, names, separators, numbers, dates) stay well under 320 bytes.
-  return 320 + h.date.size() + h.lastModifiedText.size() + h.contentType.size() + h.etag.size() + h.location.size() +
+  return 400 + h.date.size() + h.lastModifiedText.size() + h.contentType.size() +
+         h.contentRange.size() + h.contentEncoding.size() + h.vary.size() + h.cacheControl.size() + h.etag.size() + h.location.size() +
          h.allow.size() + h.extraHeaders.size();
 }
 
@@ -64,6 +65,10 @@ std::size_t writeResponseHead(const ResponseHead& h, char* out) {
     w.field("Last-Modified", std::string_view(date, kHttpDateLength));
   }
   if (!h.etag.empty()) w.field("ETag", h.etag);
+  if (!h.contentEncoding.empty()) w.field("Content-Encoding", h.contentEncoding);
+  if (!h.contentRange.empty()) w.field("Content-Range", h.contentRange);
+  if (!h.vary.empty()) w.field("Vary", h.vary);
+  if (!h.cacheControl.empty()) w.field("Cache-Control", h.cacheControl);
   if (h.acceptRanges) w.put("Accept-Ranges: bytes\r\n");
   if (!h.location.empty()) w.field("Location", h.location);
   if (!h.allow.empty()) w.field("Allow", h.allow);

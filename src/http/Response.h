@@ -23,6 +23,10 @@ struct ResponseHead {
   std::string_view lastModifiedText;  // a preformatted HTTP-date, used instead when set
   std::string_view location;        // omitted when empty
   std::string_view allow;           // omitted when empty
+  std::string_view contentRange;    // "bytes a-b/size" or "bytes */size"; omitted when empty
+  std::string_view contentEncoding;  // "br", "gzip"; omitted when empty
+  std::string_view vary;             // omitted when empty
+  std::string_view cacheControl;     // omitted when empty
   bool acceptRanges = false;
   ConnectionHeader connection = ConnectionHeader::None;
   std::string_view extraHeaders;    // preformatted "Name: value\r\n" lines, appended verbatim

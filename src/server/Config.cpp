@@ -3,6 +3,7 @@
 
 #include <cxxopts.hpp>
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
@@ -32,7 +33,38 @@ bool isPlainFileName(const std::string& s) {
   return !s.empty() && s.find('/') == std::string::npos && s != "." && s != "..";
 }
 
+bool isTokenChar(unsigned char c) {
+  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                                std::string_view::npos;
+}
+
 }  // namespace
+
+std::string validateHeader(const std::string& header) {
+  auto colon = header.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    throw std::invalid_argument("invalid --header '" + header + "' (expected 'Name: value')");
+  }
+  std::string name = header.substr(0, colon);
+  for (char ch : name) {
+    if (!isTokenChar(static_cast<unsigned char>(ch))) {
+      throw std::invalid_argument("invalid header name '" + name + "'");
+    }
+  }
+  std::string value = header.substr(colon + 1);
+  auto isWs = [](char ch) { return ch == ' ' || ch == '\t'; };
+  while (!value.empty() && isWs(value.front())) value.erase(0, 1);
+  while (!value.empty() && isWs(value.back())) value.pop_back();
+  for (char ch : value) {
+    auto c = static_cast<unsigned char>(ch);
+    // RFC 9110 §5.5 field-vchar / SP / HTAB; CR and LF would let a value inject headers.
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      throw std::invalid_argument("invalid value for header '" + name +
+                                  "' (control characters are not allowed)");
+    }
+  }
+  return name + ": " + value;
+}
 
 CommandLine parseCommandLine(int argc, char** argv) {
   cxxopts::Options options("epserve",
@@ -52,6 +84,10 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("keepalive-timeout", "seconds an idle keep-alive connection is kept", cxxopts::value<std::string>()->default_value("5"), "SECONDS")
     ("send-timeout", "seconds a client may stall reading a response", cxxopts::value<std::string>()->default_value("60"), "SECONDS")
     ("max-body-size", "largest request body read (and discarded), bytes (then 413)", cxxopts::value<std::string>()->default_value("1048576"), "BYTES")
+    ("cache-control", "Cache-Control value for file responses (default none)", cxxopts::value<std::string>(), "VALUE")
+    ("header", "extra response header 'Name: value' (repeatable)", cxxopts::value<std::vector<std::string>>(), "'NAME: VALUE'")
+    ("fallback", "file (in the root) answered with 200 for paths that match nothing, except paths with an extension (single-page apps)", cxxopts::value<std::string>(), "FILE")
+    ("autoindex", "HTML listings for directories without an index file")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
 
@@ -105,6 +141,21 @@ CommandLine parseCommandLine(int argc, char** argv) {
     c.keepAliveTimeoutSec = parseNumber<std::uint32_t>("keepalive-timeout", parsed["keepalive-timeout"].as<std::string>(), 1, 86400);
     c.sendTimeoutSec = parseNumber<std::uint32_t>("send-timeout", parsed["send-timeout"].as<std::string>(), 1, 86400);
     c.maxBodySize = parseNumber<std::uint64_t>("max-body-size", parsed["max-body-size"].as<std::string>(), 0, 1ULL << 40);
+    if (parsed.count("cache-control")) {
+      c.cacheControl = validateHeader("Cache-Control: " + parsed["cache-control"].as<std::string>());
+      c.cacheControl = c.cacheControl.substr(std::string_view("Cache-Control: ").size());
+    }
+    if (parsed.count("header")) {
+      for (const auto& h : parsed["header"].as<std::vector<std::string>>()) {
+        c.extraHeaders += validateHeader(h) + "\r\n";
+      }
+    }
+    if (parsed.count("fallback")) {
+      c.fallback = parsed["fallback"].as<std::string>();
+      while (!c.fallback.empty() && c.fallback.front() == '/') c.fallback.erase(0, 1);
+      if (c.fallback.empty()) throw std::invalid_argument("--fallback must name a file");
+    }
+    c.autoindex = parsed.count("autoindex") > 0;
     result.config = c;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());

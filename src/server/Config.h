@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <spdlog/common.h>
 
@@ -24,7 +25,16 @@ struct Config {
   std::uint32_t sendTimeoutSec = 60;
   std::uint64_t maxBodySize = 1024 * 1024;
   std::uint32_t shutdownGraceSec = 3;
+  std::string cacheControl;         // Cache-Control for file responses; empty = none
+  std::string extraHeaders;         // validated --header lines, "Name: value\r\n" each
+  std::string fallback;             // SPA fallback file (relative to the root); empty = none
+  bool autoindex = false;           // HTML listings for directories without an index
 };
+
+// Checks one --header value ("Name: value"): a token name, a value of visible characters,
+// spaces and tabs only (no CR/LF injection). Returns the normalized "Name: value" or throws
+// std::invalid_argument.
+std::string validateHeader(const std::string& header);
 
 // What the command line asked for: run with a config, or exit at once with a code
 // (0 after --help/--version, 2 after a bad flag; the message is already printed).

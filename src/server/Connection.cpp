@@ -302,6 +302,11 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
   head.etag = reply.etag;
   head.lastModifiedText = reply.lastModified;
   head.location = reply.location;
+  head.cacheControl = reply.cacheControl;
+  head.contentEncoding = reply.contentEncoding;
+  head.vary = reply.vary;
+  head.acceptRanges = reply.acceptRanges;
+  head.extraHeaders = server_.config().extraHeaders;
   if (reply.allow) head.allow = "GET, HEAD, OPTIONS";
   if (reply.close) {
     head.connection = http::ConnectionHeader::Close;

@@ -22,7 +22,12 @@ struct Reply {
   std::uint64_t contentLength = 0;
   std::string_view etag;          // views into `file`, which the reply keeps alive
   std::string_view lastModified;  // preformatted HTTP-date
-  std::string location;  // only redirects set it
+  std::string location;   // only redirects set it
+  std::string generated;  // a body made for this request (directory listings)
+  std::string_view cacheControl;
+  std::string_view contentEncoding;  // a precompressed variant is being sent
+  std::string_view vary;             // "Accept-Encoding" on negotiated resources
+  bool acceptRanges = false;
   bool allow = false;    // send "Allow: GET, HEAD, OPTIONS"
   bool close = false;    // close the connection after this response
   std::string_view body;  // in-memory body (static storage or file->content)
@@ -38,6 +43,11 @@ struct Reply {
     etag = {};
     lastModified = {};
     location.clear();
+    generated.clear();
+    cacheControl = {};
+    contentEncoding = {};
+    vary = {};
+    acceptRanges = false;
     allow = false;
     close = false;
     body = {};

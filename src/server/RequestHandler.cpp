@@ -2,6 +2,7 @@
 #include "server/RequestHandler.h"
 
 #include "http/Conditional.h"
+#include "server/DirectoryListing.h"
 #include "server/ErrorPage.h"
 
 namespace epserve::server {
@@ -9,8 +10,9 @@ namespace epserve::server {
 using http::Method;
 using http::Status;
 
-RequestHandler::RequestHandler(const Config& config, fs::FileCache& files)
-    : config_(config), files_(files) {}
+RequestHandler::RequestHandler(const Config& config, fs::FileCache& files,
+                               const fs::Resolver& resolver)
+    : config_(config), files_(files), resolver_(resolver) {}
 
 void RequestHandler::error(Status status, bool close, Reply& reply) {
   reply.status = status;
@@ -59,6 +61,8 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
       return;
     }
     case Status::NotFound:
+      if (config_.autoindex && path_.trailingSlash && listDirectory(reply)) return;
+      if (serveFallback(req, reply, nowMillis)) return;
       return notFound(reply, nowMillis);
     default:
       return error(file->status, false, reply);
@@ -71,6 +75,7 @@ void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const f
   if (pre == Status::PreconditionFailed) return error(pre, false, reply);
 
   reply.status = pre;  // Ok or NotModified
+  reply.cacheControl = config_.cacheControl;
   reply.etag = file->etag;
   reply.lastModified = file->lastModifiedText();
   reply.contentType = file->contentType;
@@ -80,10 +85,37 @@ void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const f
   reply.file = std::move(file);
 }
 
+bool RequestHandler::listDirectory(Reply& reply) {
+  reactor::Fd dir = resolver_.openDirectory(path_.relative);
+  if (!dir) return false;
+  std::string title = "/" + path_.relative;
+  if (!path_.relative.empty()) title += '/';
+  renderDirectoryListing(std::move(dir), title, reply.generated);
+  reply.status = Status::Ok;
+  reply.contentType = kHtmlType;
+  reply.body = reply.generated;
+  reply.contentLength = reply.body.size();
+  return true;
+}
+
+bool RequestHandler::serveFallback(const http::Request& req, Reply& reply,
+                                   std::int64_t nowMillis) {
+  if (config_.fallback.empty()) return false;
+  // Client-side routes ("/users/42") get the app; a missing asset ("/app.js") stays a 404.
+  std::string_view last = path_.relative;
+  if (auto slash = last.rfind('/'); slash != std::string_view::npos) last.remove_prefix(slash + 1);
+  if (last.find('.') != std::string_view::npos) return false;
+  auto app = files_.get(config_.fallback, false, nowMillis);
+  if (app->status != Status::Ok) return false;
+  serveFile(req, std::move(app), reply);
+  return true;
+}
+
 void RequestHandler::notFound(Reply& reply, std::int64_t nowMillis) {
   auto page = files_.get(config_.notFoundPage, false, nowMillis);
   if (page->status != Status::Ok) return error(Status::NotFound, false, reply);
   reply.status = Status::NotFound;
+  reply.cacheControl = "no-store";  // a missing page may appear any moment
   reply.contentType = page->contentType;
   reply.contentLength = page->info.size;
   reply.bodyInMemory = page->inMemory;

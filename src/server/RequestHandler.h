@@ -14,7 +14,7 @@ namespace epserve::server {
 
 class RequestHandler {
  public:
-  RequestHandler(const Config& config, fs::FileCache& files);
+  RequestHandler(const Config& config, fs::FileCache& files, const fs::Resolver& resolver);
 
   // Fills `reply` (already reset) for `req`; `nowMillis` is the loop's clock (cache freshness).
   void handle(const http::Request& req, Reply& reply, std::int64_t nowMillis);
@@ -26,9 +26,12 @@ class RequestHandler {
   void serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
                  Reply& reply);
   void notFound(Reply& reply, std::int64_t nowMillis);
+  bool listDirectory(Reply& reply);
+  bool serveFallback(const http::Request& req, Reply& reply, std::int64_t nowMillis);
 
   const Config& config_;
   fs::FileCache& files_;
+  const fs::Resolver& resolver_;
   fs::UrlPath path_;  // reused between requests so normalisation does not allocate
 };
 

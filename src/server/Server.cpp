@@ -34,7 +34,7 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       watcher_(config.root),
       files_(resolver_, kCachedFiles, kInlineFileLimit, kRevalidateMillis,
              watcher_.available() ? &watcher_ : nullptr),
-      handler_(config_, files_),
+      handler_(config_, files_, resolver_),
       accessLog_(config.accessLog),
       request_(std::make_unique<http::Request>()),
       headerTimeouts_(config.headerTimeoutSec * 1000LL),

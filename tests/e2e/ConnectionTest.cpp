@@ -89,6 +89,29 @@ TEST_CASE("connection: pipelined GET HEAD GET keeps the framing right") {
   CHECK(text.body == served.files.readFile("readme.txt"));
 }
 
+TEST_CASE("connection: pipelined requests queued behind a large file stay in order") {
+  TempRoot files;
+  const std::string large = patternBytes(3u << 20);
+  files.writeFile("large.bin", large);
+  ServerProcess server(files.root());
+  // A small receive window makes the server queue the later responses while the file drains.
+  Client client(server.port(), "127.0.0.1", 64 * 1024);
+  client.send(requestHead("GET", "/large.bin") + requestHead("HEAD", "/index.html") +
+              requestHead("GET", "/absent") + requestHead("GET", "/style.css"));
+  const HttpResponse file = client.readResponse();
+  const HttpResponse head = client.readResponse(true);
+  const HttpResponse missing = client.readResponse();
+  const HttpResponse css = client.readResponse();
+  CHECK(file.status == 200);
+  CHECK(sameBytes(file.body, large));
+  CHECK(head.status == 200);
+  CHECK(head.header("Content-Length") == std::to_string(files.readFile("index.html").size()));
+  CHECK(missing.status == 404);
+  CHECK(missing.body == files.readFile("noIndex.html"));
+  CHECK(css.status == 200);
+  CHECK(css.body == files.readFile("style.css"));
+}
+
 TEST_CASE("connection: HTTP/1.0 closes by default") {
   ServedRoot served;
   Client client = served.connect();

@@ -50,8 +50,9 @@ struct Tree {
   std::set<FileId> inside;   // every regular file placed beneath the root
   std::set<FileId> outside;  // files a symlink out of the root points at
   std::map<std::pair<std::string, bool>, Expected> plain;  // (relative, trailingSlash) -> result
+  std::set<FileId> insideDirs;   // the root and every real directory beneath it
+  std::set<FileId> outsideDirs;
   std::unique_ptr<Resolver> resolver;
-  int lowestFreeFd = -1;
 };
 
 Tree* gTree = nullptr;
@@ -107,6 +108,8 @@ void buildTree(Tree& t) {
   const std::string out = t.base + "/outside";
   makeDir(t.root);
   makeDir(out);
+  t.insideDirs.insert(idOf(t.root));
+  t.outsideDirs = {idOf(t.base), idOf(out)};
   writeFile(out + "/secret.txt", "outside the root\n");
   writeFile(out + "/index.html", "outside index\n");
   t.outside = {idOf(out + "/secret.txt"), idOf(out + "/index.html")};
@@ -115,6 +118,7 @@ void buildTree(Tree& t) {
   for (const char* dir : {"sub", "sub/deeper", "emptydir", ".well-known", "dirindex",
                           "dirindex/index.html", "sp ace"}) {
     makeDir(r + dir);
+    t.insideDirs.insert(idOf(r + dir));
   }
   // Regular files, with the names a request can reach by escapes ("%41.txt" needs "%2541").
   const char* files[] = {"index.html",     "a.txt",      "sp ace.txt",         "%41.txt",
@@ -196,6 +200,16 @@ void checkOne(const Tree& t, std::string_view rel, bool slash, bool normalized, 
     if (res.status == Status::MovedPermanently) FUZZ_CHECK(!wantIndex);
   }
 
+  // The listing entry point: a directory fd, and only for one beneath the root.
+  const epserve::reactor::Fd dir = t.resolver->openDirectory(rel);
+  if (dir.valid()) {
+    struct stat st {};
+    FUZZ_CHECK(::fstat(dir.get(), &st) == 0);
+    FUZZ_CHECK(S_ISDIR(st.st_mode));
+    FUZZ_CHECK(t.outsideDirs.count({st.st_dev, st.st_ino}) == 0);
+    FUZZ_CHECK(t.insideDirs.count({st.st_dev, st.st_ino}) == 1);
+  }
+
   const auto it = t.plain.find({std::string(rel), slash});
   if (it != t.plain.end()) {
     FUZZ_CHECK(res.status == it->second.status);
@@ -215,13 +229,14 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   gTree = &tree;
   std::atexit(removeTree);
   tree.resolver = std::make_unique<Resolver>(Resolver::openRoot(tree.root), kIndex);
-  tree.lowestFreeFd = lowestFreeFd();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const Tree& t = *gTree;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  // A leaked fd would take the lowest free number (libFuzzer itself opens none during a run).
+  const int firstFreeFd = lowestFreeFd();
 
   // As the server does it: the request path normalized first.
   UrlPath norm;
@@ -237,6 +252,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   epserve::fs::detail::forceOpenatFallback(false);
 
-  FUZZ_CHECK(lowestFreeFd() == t.lowestFreeFd);  // every fd opened for a request was closed
+  FUZZ_CHECK(lowestFreeFd() == firstFreeFd);  // every fd opened for a request was closed
   return 0;
 }
