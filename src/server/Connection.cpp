@@ -306,6 +306,7 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
   head.contentEncoding = reply.contentEncoding;
   head.vary = reply.vary;
   head.acceptRanges = reply.acceptRanges;
+  head.contentRange = reply.contentRange;
   head.extraHeaders = server_.config().extraHeaders;
   if (reply.allow) head.allow = "GET, HEAD, OPTIONS";
   if (reply.close) {
@@ -318,7 +319,10 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
 
   bool sendBody = !(req && req->method == http::Method::Head) && !forbidsContent(reply.status);
   std::uint64_t bodyBytes = 0;
-  if (sendBody) {
+  if (sendBody && reply.ranges.count > 1) {
+    queueMultipart(reply);
+    bodyBytes = reply.contentLength;
+  } else if (sendBody) {
     if (reply.bodyInMemory) {
       out_.append(reply.body);
     } else {
@@ -342,6 +346,26 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
     }
     log.log(peer_, e, server_.loop().wallSeconds());
   }
+}
+
+void Connection::queueMultipart(Reply& reply) {
+  // multipart/byteranges: part headers from memory, each part's bytes from memory or the fd.
+  std::string_view boundary(reply.boundary, http::kBoundaryLength);
+  std::size_t maxHeader = http::maxPartHeaderSize(boundary, reply.partType);
+  for (std::size_t i = 0; i < reply.ranges.count; ++i) {
+    const http::ByteRange& r = reply.ranges.ranges[i];
+    char* p = out_.reserve(maxHeader);
+    out_.commit(http::partHeader(boundary, reply.partType, r, reply.representationSize, i == 0,
+                                 p, maxHeader));
+    std::uint64_t length = r.last - r.first + 1;
+    if (reply.bodyInMemory) {
+      out_.append(reply.body.substr(r.first, length));
+    } else {
+      out_.appendFile(reply.file->fd.get(), static_cast<off_t>(r.first), length, reply.file);
+    }
+  }
+  char* p = out_.reserve(boundary.size() + 16);
+  out_.commit(http::closingDelimiter(boundary, p, boundary.size() + 16));
 }
 
 void Connection::startClosing() {

@@ -12,6 +12,8 @@
 #include <memory>
 
 #include "fs/FileCache.h"
+#include "http/Multipart.h"
+#include "http/Range.h"
 #include "http/Status.h"
 
 namespace epserve::server {
@@ -28,6 +30,14 @@ struct Reply {
   std::string_view contentEncoding;  // a precompressed variant is being sent
   std::string_view vary;             // "Accept-Encoding" on negotiated resources
   bool acceptRanges = false;
+  // 206 with several ranges: the body is multipart/byteranges over `ranges` of the file,
+  // framed with `boundary`; `partType` is the file's own type for each part's header.
+  http::RangeSet ranges;
+  char boundary[http::kBoundaryLength] = {};
+  std::string_view partType;
+  std::uint64_t representationSize = 0;
+  std::string contentRange;  // "bytes a-b/size" (206) or "bytes */size" (416)
+  std::string multipartType;  // "multipart/byteranges; boundary=..."
   bool allow = false;    // send "Allow: GET, HEAD, OPTIONS"
   bool close = false;    // close the connection after this response
   std::string_view body;  // in-memory body (static storage or file->content)
@@ -48,6 +58,12 @@ struct Reply {
     contentEncoding = {};
     vary = {};
     acceptRanges = false;
+    ranges.count = 0;
+    ranges.outcome = http::RangeOutcome::Full;
+    partType = {};
+    representationSize = 0;
+    contentRange.clear();
+    multipartType.clear();
     allow = false;
     close = false;
     body = {};

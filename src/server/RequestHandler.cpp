@@ -1,7 +1,10 @@
 // Request → reply decisions: see RequestHandler.h.
 #include "server/RequestHandler.h"
 
+#include "http/AcceptEncoding.h"
 #include "http/Conditional.h"
+#include "http/Multipart.h"
+#include "http/Range.h"
 #include "server/DirectoryListing.h"
 #include "server/ErrorPage.h"
 
@@ -50,6 +53,7 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
   auto file = files_.get(path_.relative, path_.trailingSlash, nowMillis);
   switch (file->status) {
     case Status::Ok:
+      file = negotiate(req, std::move(file), reply, nowMillis);
       return serveFile(req, std::move(file), reply);
     case Status::MovedPermanently: {
       error(Status::MovedPermanently, false, reply);
@@ -78,11 +82,77 @@ void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const f
   reply.cacheControl = config_.cacheControl;
   reply.etag = file->etag;
   reply.lastModified = file->lastModifiedText();
-  reply.contentType = file->contentType;
+  if (reply.contentEncoding.empty()) reply.contentType = file->contentType;
   reply.contentLength = file->info.size;
   reply.bodyInMemory = file->inMemory;
   if (file->inMemory) reply.body = file->content;
+  reply.acceptRanges = true;
+  if (pre == Status::Ok) applyRange(req, *file, reply);
   reply.file = std::move(file);
+}
+
+std::shared_ptr<const fs::OpenFile> RequestHandler::negotiate(
+    const http::Request& req, std::shared_ptr<const fs::OpenFile> file, Reply& reply,
+    std::int64_t nowMillis) {
+  std::string_view path = file->path;
+  if (path.ends_with(".br") || path.ends_with(".gz")) return file;  // already compressed
+  sidecar_.assign(path).append(".br");
+  auto br = files_.get(sidecar_, false, nowMillis);
+  sidecar_.replace(sidecar_.size() - 3, 3, ".gz");
+  auto gz = files_.get(sidecar_, false, nowMillis);
+  bool haveBr = br->status == Status::Ok, haveGz = gz->status == Status::Ok;
+  if (!haveBr && !haveGz) return file;
+  reply.vary = "Accept-Encoding";
+  auto accepted = http::parseAcceptEncoding(req.find("Accept-Encoding"));
+  std::string_view coding = http::chooseCoding(accepted, haveBr, haveGz);
+  if (coding.empty()) return file;
+  reply.contentEncoding = coding == "br" ? "br" : "gzip";
+  auto variant = coding == "br" ? std::move(br) : std::move(gz);
+  // The variant has its own bytes, length and ETag, but the original's media type
+  // (a static string from the MIME table, so the view outlives `file`).
+  reply.contentType = file->contentType;
+  return variant;
+}
+
+void RequestHandler::applyRange(const http::Request& req, const fs::OpenFile& file, Reply& reply) {
+  std::string_view range = req.find("Range");
+  if (range.data() == nullptr) return;
+  std::string_view ifRange = req.find("If-Range");
+  if (ifRange.data() != nullptr && !http::ifRangeAllows(ifRange, file.etag, file.info.mtimeSec)) {
+    return;
+  }
+  const std::uint64_t size = file.info.size;
+  reply.ranges = http::evaluateRange(range, size);
+  switch (reply.ranges.outcome) {
+    case http::RangeOutcome::Full:
+      return;
+    case http::RangeOutcome::Unsatisfiable:
+      error(Status::RangeNotSatisfiable, false, reply);
+      reply.contentRange = "bytes */" + std::to_string(size);
+      reply.bodyInMemory = true;
+      return;
+    case http::RangeOutcome::Partial:
+      break;
+  }
+  reply.status = Status::PartialContent;
+  reply.representationSize = size;
+  if (reply.ranges.count == 1) {
+    const http::ByteRange& r = reply.ranges.ranges[0];
+    reply.contentRange = "bytes " + std::to_string(r.first) + "-" + std::to_string(r.last) + "/" +
+                         std::to_string(size);
+    reply.contentLength = r.last - r.first + 1;
+    reply.fileOffset = static_cast<off_t>(r.first);
+    if (reply.bodyInMemory) reply.body = reply.body.substr(r.first, reply.contentLength);
+    reply.ranges.count = 0;  // a single part needs no multipart framing
+    return;
+  }
+  http::makeBoundary(++boundarySeed_ ^ (file.info.inode * 0x9E3779B97F4A7C15ULL), reply.boundary);
+  std::string_view boundary(reply.boundary, http::kBoundaryLength);
+  reply.partType = reply.contentType;
+  reply.multipartType = "multipart/byteranges; boundary=";
+  reply.multipartType.append(boundary);
+  reply.contentType = reply.multipartType;
+  reply.contentLength = http::multipartLength(boundary, reply.partType, reply.ranges, size);
 }
 
 bool RequestHandler::listDirectory(Reply& reply) {

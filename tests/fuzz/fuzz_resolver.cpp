@@ -101,8 +101,11 @@ int lowestFreeFd() {
 }
 
 void buildTree(Tree& t) {
-  char tmpl[] = "/tmp/epserve-fuzz-resolver-XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) setupFailed("mkdtemp");
+  // $TMPDIR lets scripts/fuzz.sh sweep up the trees of runs that crashed before atexit().
+  const char* tmp = std::getenv("TMPDIR");
+  std::string tmpl = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                     "/epserve-fuzz-resolver-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) setupFailed("mkdtemp " + tmpl);
   t.base = tmpl;
   t.root = t.base + "/root";
   const std::string out = t.base + "/outside";
