@@ -1,6 +1,10 @@
 // Request → reply decisions: see RequestHandler.h.
 #include "server/RequestHandler.h"
 
+#include <sys/random.h>
+
+#include <ctime>
+
 #include "http/AcceptEncoding.h"
 #include "http/Conditional.h"
 #include "http/Multipart.h"
@@ -15,7 +19,12 @@ using http::Status;
 
 RequestHandler::RequestHandler(const Config& config, fs::FileCache& files,
                                const fs::Resolver& resolver)
-    : config_(config), files_(files), resolver_(resolver) {}
+    : config_(config), files_(files), resolver_(resolver) {
+  // Multipart boundaries must not be predictable, or a file could be crafted to contain one.
+  if (::getrandom(&boundarySeed_, sizeof(boundarySeed_), 0) != sizeof(boundarySeed_)) {
+    boundarySeed_ = static_cast<std::uint64_t>(::time(nullptr)) * 0x9E3779B97F4A7C15ULL;
+  }
+}
 
 void RequestHandler::error(Status status, bool close, Reply& reply) {
   reply.status = status;

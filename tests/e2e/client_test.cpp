@@ -64,7 +64,7 @@ struct AccessEntry {
 
 // The server's combined-format access log lines: `127.0.0.1:PORT - - [...] "REQ" STATUS ...`.
 std::vector<AccessEntry> accessLog(const std::string& out) {
-  static const std::regex line(R"(127\.0\.0\.1:(\d+) - - \[[^\]]+\] "([^"]*)" (\d{3}) )");
+  static const std::regex line(R"re(127\.0\.0\.1:(\d+) - - \[[^\]]+\] "([^"]*)" (\d{3}) )re");
   std::vector<AccessEntry> entries;
   for (auto it = std::sregex_iterator(out.begin(), out.end(), line); it != std::sregex_iterator();
        ++it) {
