@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080
 
-.PHONY: all deps test-deps build run test clean
+.PHONY: all deps test-deps build build-test run test bench fuzz fuzz-regress lint test-container capture clean
 
 all: build
 
@@ -30,6 +30,29 @@ build-test: test-deps
 
 test: build-test
 	ctest --test-dir build/test --output-on-failure -j $(JOBS)
+
+# Performance: epserve, nginx and lighttpd side by side (see bench/README.md).
+bench: deps
+	bash bench/run.sh
+
+# libFuzzer targets for FUZZ_SECONDS each (default 60); fuzz-regress replays the corpus only.
+fuzz:
+	bash scripts/fuzz.sh
+
+fuzz-regress:
+	bash scripts/fuzz.sh --regress
+
+# clang-tidy (the checks in .clang-tidy) and cppcheck over src/.
+lint:
+	bash scripts/lint.sh
+
+# Builds the Docker image and checks it behind -p 127.0.0.1:1234:80 (docker or podman).
+test-container: deps
+	bash scripts/test-container.sh
+
+# Leaves capture/epserve.pcapng, a GET of / and of a missing path, for Wireshark.
+capture: build
+	bash scripts/capture.sh
 
 clean:
 	rm -rf build

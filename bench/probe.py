@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 # Correctness probe for the pipelining scenario: sends N GET requests in one write and checks
 # that N responses come back in order with the expected status and body size.
-"""Usage: probe.py HOST PORT PATH DEPTH STATUS BODY_BYTES  -> exit 0 and prints 'ok N' on success."""
+"""Usage: probe.py HOST PORT PATH DEPTH STATUS BODY_BYTES; exit 0 and 'ok DEPTH' on success."""
 import socket
 import sys
 
 
 def readResponse(sock, buf):
-  """Reads one response (status line, headers, Content-Length body); returns (status, body, rest)."""
+  """Reads one response (head, Content-Length body); returns (status, body, unread bytes)."""
   while b"\r\n\r\n" not in buf:
     chunk = sock.recv(65536)
     if not chunk:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks epserve against nginx and lighttpd on loopback; writes bench/out/results.{tsv,md}.
-# Called by `make bench`. Scenarios, knobs (ROUNDS, DURATION, SERVERS, SCENARIOS...) and caveats: bench/README.md.
+# Called by `make bench`; scenarios, knobs (ROUNDS, SERVERS, ...), caveats: bench/README.md.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -44,7 +44,9 @@ toSeconds() {
   esac
 }
 
-for s in $SERVERS; do contains "$ALL_SERVERS" "$s" || die "unknown server '$s' (known: $ALL_SERVERS)"; done
+for s in $SERVERS; do
+  contains "$ALL_SERVERS" "$s" || die "unknown server '$s' (known: $ALL_SERVERS)"
+done
 for s in $SCENARIOS; do
   contains "$ALL_SCENARIOS" "$s" || die "unknown scenario '$s' (known: $ALL_SCENARIOS)"
 done
@@ -59,6 +61,7 @@ WARMUP_S=$(toSeconds "$WARMUP")
 # Build and tools
 
 log "installing missing packages: checking $PACKAGES"
+# shellcheck disable=SC2086  # one argument per package
 bash "$REPO/scripts/install-deps.sh" $PACKAGES
 
 if contains "$SERVERS" epserve; then
@@ -106,8 +109,8 @@ HTML
     cp "$REPO/www/noIndex.html" "$DOCROOT/noIndex.html"
   else
     log "warning: www/noIndex.html does not exist yet; using a generated 404 page"
-    printf '<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>\n' >"$DOCROOT/noIndex.html"
-    printf '<body><h1>404 Not Found</h1><p>No such page.</p></body></html>\n' >>"$DOCROOT/noIndex.html"
+    printf '%s\n' '<!DOCTYPE html>' '<html><head><title>404 Not Found</title></head>' \
+      '<body><h1>404 Not Found</h1><p>No such page.</p></body></html>' >"$DOCROOT/noIndex.html"
   fi
   head -c 4096 /dev/urandom >"$DOCROOT/4k.bin"
   head -c 65536 /dev/urandom >"$DOCROOT/64k.bin"
@@ -282,6 +285,7 @@ pidTree() {
   local pid=$1 child
   [[ -d /proc/$pid ]] || return 0
   echo "$pid"
+  # shellcheck disable=SC2013  # the children files are space-separated PID lists
   for child in $(cat /proc/"$pid"/task/*/children 2>/dev/null); do pidTree "$child"; done
 }
 
@@ -330,7 +334,8 @@ waitQuiet() {
     busy=$(( ($(machineBusy) - b0) * 100 / CLK_TCK ))
     (( busy < 15 )) && return 0
   done
-  (( QUIET_WAIT == 0 )) || log "machine still busy (${busy}% of a core) after ${QUIET_WAIT}s; running anyway"
+  (( QUIET_WAIT == 0 )) ||
+    log "machine still busy (${busy}% of a core) after ${QUIET_WAIT}s; running anyway"
 }
 
 # utime + stime of this shell's waited-for children (cutime, cstime): wrk's cost once it is reaped.
@@ -403,17 +408,17 @@ checkAt() {
 }
 
 TSV=$OUT/results.tsv
-COLUMNS=(round scenario server status metric value requests p50_ms p99_ms max_ms socket_errors
+TSV_COLUMNS=(round scenario server status metric value requests p50_ms p99_ms max_ms socket_errors
          non2xx3xx cpu_s cpu_us_per_req rss_before_kb hwm_during_kb rss_after_kb hwm_reset
          rss_per_conn_bytes ir_per_req other_cpu_pct)
-(IFS=$'\t'; printf '%s\n' "${COLUMNS[*]}") >"$TSV"
+(IFS=$'\t'; printf '%s\n' "${TSV_COLUMNS[*]}") >"$TSV"
 
 # row FIELD=VALUE...: appends one line to results.tsv; unnamed fields are NA.
 row() {
   declare -A r=()
   local kv col line=""
   for kv in "$@"; do r[${kv%%=*}]=${kv#*=}; done
-  for col in "${COLUMNS[@]}"; do
+  for col in "${TSV_COLUMNS[@]}"; do
     line+="${r[$col]:-NA}	"
   done
   printf '%s\n' "${line%	}" >>"$TSV"
@@ -473,8 +478,8 @@ runWrk() {
   # CPU spent by neither this server nor wrk (other jobs, ksoftirqd, kworkers), in % of one core:
   # a shared machine shows up here, and summarize.py flags the runs it may have slowed.
   local otherPct
-  otherPct=$(awk -v b=$(( $(machineBusy) - b0 )) -v s=$(( t1 - t0 )) -v c=$(( $(childTicks) - c0 )) \
-               -v ns=$(( $(date +%s%N) - ns0 )) -v h="$CLK_TCK" \
+  otherPct=$(awk -v b=$(( $(machineBusy) - b0 )) -v s=$(( t1 - t0 )) \
+               -v c=$(( $(childTicks) - c0 )) -v ns=$(( $(date +%s%N) - ns0 )) -v h="$CLK_TCK" \
                'BEGIN { o = (b - s - c) / h; if (o < 0) o = 0; printf "%.0f", o * 1e11 / ns }')
   ha=$(statusKb "$pid" VmHWM)
   ra=$(statusKb "$pid" VmRSS)
@@ -514,9 +519,14 @@ runWrk() {
 # runCallgrind ROUND SERVER: a fresh server under callgrind, CALLGRIND_REQUESTS keep-alive GETs of
 # /index.html counted (ab -k sends an exact number, wrk does not); Ir of the server / requests.
 runCallgrind() {
-  local round=$1 name=$2 port pid raw total done failed
+  local round=$1 name=$2 port pid raw total completed failed
   port=$(( BASE_PORT + 10 + $(idxOf "$name") ))
-  portFree "$port" || { log "port $port busy"; row round="$round" scenario=callgrind server="$name" status=port-busy; FAILURES=$(( FAILURES + 1 )); return 0; }
+  if ! portFree "$port"; then
+    log "port $port busy"
+    row round="$round" scenario=callgrind server="$name" status=port-busy
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
   rm -f "$OUT/callgrind/$name".*.out
   if ! startServer "$name" "$port" callgrind; then
     row round="$round" scenario=callgrind server="$name" status=server-down
@@ -554,25 +564,26 @@ runCallgrind() {
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
-  done=$(awk '/^Complete requests:/ { print $3 }' "$raw.txt")
+  completed=$(awk '/^Complete requests:/ { print $3 }' "$raw.txt")
   local kept
   kept=$(awk '/^Keep-Alive requests:/ { print $3 }' "$raw.txt")
   # A server that closes keep-alive connections would be charged for TCP setup too.
-  [[ ${kept:-0} == "${done:-0}" ]] || log "warning: $name kept ${kept:-0} of ${done:-0} ab connections alive"
+  [[ ${kept:-0} == "${completed:-0}" ]] ||
+    log "warning: $name kept ${kept:-0} of ${completed:-0} ab connections alive"
   failed=$(awk '/^Failed requests:/ { print $3 }' "$raw.txt")
   # "totals:" is a profile's whole Ir count ("summary:" in older valgrinds); one file per process.
   total=$(awk '/^totals:/ { t += $2; n++ } /^summary:/ { s += $2 } END { print n ? t : s }' \
             "$OUT/callgrind/$name".*.out 2>/dev/null || echo 0)
-  if [[ -z $done ]] || (( done == 0 || total == 0 )); then
+  if [[ -z $completed ]] || (( completed == 0 || total == 0 )); then
     row round="$round" scenario=callgrind server="$name" status=run-failed
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
   local irPerReq
-  irPerReq=$(awk -v t="$total" -v n="$done" 'BEGIN { printf "%.0f", t / n }')
+  irPerReq=$(awk -v t="$total" -v n="$completed" 'BEGIN { printf "%.0f", t / n }')
   row round="$round" scenario=callgrind server="$name" status=ok metric=Ir/req value="$irPerReq" \
-      requests="$done" socket_errors="${failed:-NA}" ir_per_req="$irPerReq"
-  log "r$round callgrind $name: $irPerReq instructions/request over $done requests"
+      requests="$completed" socket_errors="${failed:-NA}" ir_per_req="$irPerReq"
+  log "r$round callgrind $name: $irPerReq instructions/request over $completed requests"
 }
 
 idxOf() {
@@ -606,7 +617,7 @@ COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
   printf 'version valgrind\t%s\n' "$(valgrind --version)"
   printf 'index_bytes\t%s\n' "$INDEX_BYTES"
   printf 'notfound_bytes\t%s\n' "$NOTFOUND_BYTES"
-  printf 'duration\t%s\n' "$DURATION"
+  printf 'duration\t%s\n' "${DURATION_S} s"
   printf 'rounds\t%s\n' "$ROUNDS"
 } >"$OUT/meta.tsv"
 

@@ -77,10 +77,11 @@ def main():
       "min": min(values) if values else None,
       "max": max(values) if values else None,
       "p99": median(num(r["p99_ms"]) for r in ok),
-      "errors": sum(e for e in errs if e is not None) if any(e is not None for e in errs) else None,
+      "errors": None if None in errs or not errs else sum(errs),
       "non2xx": sum(num(r["non2xx3xx"]) or 0 for r in ok),
       "cpu": median(num(r["cpu_us_per_req"]) for r in ok),
-      "other": max((v for v in (num(r["other_cpu_pct"]) for r in ok) if v is not None), default=None),
+      "other": max((v for v in map(num, (r["other_cpu_pct"] for r in ok)) if v is not None),
+                   default=None),
       "runs": len(ok),
       "failed": sorted({r["status"] for r in runs if r["status"] != "ok"}),
       "rows": ok,
@@ -99,7 +100,8 @@ def main():
                "(after a warm-up), servers run in turn A B C within each round.")
   lines.append("")
   lines.append("| scenario | server | metric | median | min–max | p99 ms | socket errors "
-               "| CPU µs/req | epserve ÷ server | epserve ÷ server (CPU/req) | other CPU % | runs |")
+               "| CPU µs/req | epserve ÷ server | epserve ÷ server (CPU/req) | other CPU % "
+               "| runs |")
   lines.append("|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
   for scen in scenarios:
     base = stats.get((scen, "epserve"))
@@ -114,20 +116,16 @@ def main():
         rel = ratio(base["median"], s["median"])
         relCpu = ratio(base["cpu"], s["cpu"])
       spread = f"{fmt(s['min'])}–{fmt(s['max'])}" if s["runs"] else "n/a"
-      errors = fmt(s["errors"], 0) if s["errors"] is not None else "n/a"
-      p99 = fmt(s["p99"], 2) if s["p99"] is not None else "n/a"
       lines.append(f"| {scen} | {server} | {s['metric'] or 'n/a'} | {fmt(s['median'])} | {spread} "
-                   f"| {p99} | {errors} | {fmt(s['cpu'], 2) if s['cpu'] is not None else 'n/a'} "
-                   f"| {rel} | {relCpu} | {fmt(s['other'], 0) if s['other'] is not None else 'n/a'} "
-                   f"| {runs} |")
+                   f"| {fmt(s['p99'], 2)} | {fmt(s['errors'], 0)} | {fmt(s['cpu'], 2)} "
+                   f"| {rel} | {relCpu} | {fmt(s['other'], 0)} | {runs} |")
 
   c10k = [(server, stats[("c10k", server)]) for server in servers if ("c10k", server) in stats]
   c10k = [(server, s) for server, s in c10k if s["rows"]]
   if c10k:
-    lines += ["", "Memory during c10k (kB, summed over the server's processes; medians over runs):", "",
-              "| server | VmRSS before | peak VmRSS during (VmHWM) | VmRSS after | bytes per connection "
-              "| HWM reset |",
-              "|---|--:|--:|--:|--:|--:|"]
+    lines += ["", "Memory during c10k (kB, summed over the server's processes; medians over runs):",
+              "", "| server | VmRSS before | peak VmRSS during (VmHWM) | VmRSS after "
+              "| bytes per connection | HWM reset |", "|---|--:|--:|--:|--:|--:|"]
     for server, s in c10k:
       col = lambda name: median(num(r[name]) for r in s["rows"])
       resets = sorted({r["hwm_reset"] for r in s["rows"]})

@@ -86,8 +86,9 @@ BodyReader::Result BodyReader::finish() {
     state_ = Result::Done;
     return state_;
   }
-  return fail(framing_ == http::ResponseFraming::Chunked ? "connection closed inside chunked body"
-                                                         : "connection closed before the end of the body");
+  return fail(framing_ == http::ResponseFraming::Chunked
+                  ? "connection closed inside the chunked body"
+                  : "connection closed before the end of the body");
 }
 
 // chunked-body = *chunk last-chunk trailer-section CRLF (RFC 9112 §7.1). Bare LF is accepted for
@@ -130,7 +131,7 @@ BodyReader::Result BodyReader::feedChunked(std::string_view in, std::size_t& con
         ++i;
         break;
       case Chunk::Data: {
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, in.size() - i));
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(left_, in.size() - i));
         sink(in.substr(i, n));
         i += n;
         left_ -= n;

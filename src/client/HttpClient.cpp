@@ -59,18 +59,7 @@ void HttpClient::disconnect() {
 }
 
 HttpClient::Exchange HttpClient::exchange(const std::string& request, bool reused, int& status) {
-  if (options_.verbose) {
-    std::string_view lines = request;
-    while (!lines.empty()) {
-      const std::size_t end = lines.find("\r\n");
-      if (end == 0) {
-        std::fputs(">\n", log_);
-      } else {
-        std::fprintf(log_, "> %.*s\n", static_cast<int>(end), lines.data());
-      }
-      lines.remove_prefix(end + 2);
-    }
-  }
+  if (options_.verbose) logRequest(request);
   try {
     connection_->sendAll(request);
   } catch (const ClientError& e) {
@@ -79,13 +68,22 @@ HttpClient::Exchange HttpClient::exchange(const std::string& request, bool reuse
     }
     throw;
   }
+  const std::optional<FinalHead> head = readFinalHead(reused);
+  if (!head) return Exchange::ServerHadClosed;
+  status = head->status;
+  const bool closed = readBody(*head);
+  if (std::fflush(body_) != 0) throw ClientError(std::string("write: ") + std::strerror(errno));
+  if (!head->keepAlive || closed || options_.http10) {
+    if (options_.verbose) std::fprintf(log_, "* closing the connection\n");
+    disconnect();
+  }
+  return Exchange::Done;
+}
 
-  // Heads: any interim 1xx ones (RFC 9110 §15.2), then the final one.
-  const std::string peer = connection_->peer();
+std::optional<HttpClient::FinalHead> HttpClient::readFinalHead(bool reused) {
+  const std::string& peer = connection_->peer();
   bool anyByte = !buffer_.empty();
-  http::ResponseFraming framing = http::ResponseFraming::None;
-  std::uint64_t length = 0;
-  bool keepAlive = false;
+  // Any interim 1xx heads (RFC 9110 §15.2) are logged and skipped; the final one is returned.
   for (;;) {
     const http::ResponseParseResult r = http::parseResponse(buffer_, options_.head, head_);
     if (r.status == http::ParseStatus::Error) {
@@ -97,58 +95,51 @@ HttpClient::Exchange HttpClient::exchange(const std::string& request, bool reuse
       if (head_.status == 101) {
         throw ClientError("bad response from " + peer + ": 101 without an upgrade request");
       }
-      status = head_.status;
-      framing = head_.framing;
-      length = head_.contentLength;
-      keepAlive = head_.keepAlive;
+      const FinalHead head{head_.status, head_.framing, head_.contentLength, head_.keepAlive};
       const bool interim = head_.interim();
       buffer_.erase(0, r.consumed);  // head_'s views dangle from here on
-      if (!interim) break;
-      continue;
+      if (interim) continue;
+      return head;
     }
     std::size_t n = 0;
     try {
       n = fill();
     } catch (const ClientError& e) {
-      if (reused && !anyByte && e.errnum() == ECONNRESET) return Exchange::ServerHadClosed;
+      if (reused && !anyByte && e.errnum() == ECONNRESET) return std::nullopt;
       throw;
     }
     if (n == 0) {
-      if (reused && !anyByte) return Exchange::ServerHadClosed;
+      if (reused && !anyByte) return std::nullopt;
       throw ClientError(peer + " closed the connection " +
                         (anyByte ? "in the middle of a response head" : "without a response"));
     }
     anyByte = true;
   }
+}
 
-  BodyReader body(framing, length);
+bool HttpClient::readBody(const FinalHead& head) {
+  BodyReader body(head.framing, head.length);
   const BodyReader::Sink sink = [this](std::string_view bytes) { writeBody(bytes); };
+  BodyReader::Result result = BodyReader::Result::NeedMore;
   bool closed = false;
-  for (;;) {
+  while (result == BodyReader::Result::NeedMore) {
     std::size_t used = 0;
-    const BodyReader::Result result = body.feed(buffer_, used, sink);
+    result = body.feed(buffer_, used, sink);
     buffer_.erase(0, used);
-    if (result == BodyReader::Result::Done) break;
-    if (result == BodyReader::Result::NeedMore && fill() > 0) continue;
-    if (result == BodyReader::Result::NeedMore) {
+    if (result == BodyReader::Result::NeedMore && fill() == 0) {
       closed = true;
-      if (body.finish() == BodyReader::Result::Done) break;
+      result = body.finish();
     }
-    std::string why = "bad response from " + peer + ": " + std::string(body.error());
-    if (closed) {
-      why += " (" + std::to_string(body.received()) + " of " +
-             (framing == http::ResponseFraming::ContentLength ? std::to_string(length) + " bytes)"
-                                                              : "? bytes)");
-    }
-    throw ClientError(why);
   }
-  if (std::fflush(body_) != 0) throw ClientError(std::string("write: ") + std::strerror(errno));
-
-  if (!keepAlive || closed || options_.http10) {
-    if (options_.verbose) std::fprintf(log_, "* closing the connection\n");
-    disconnect();
+  if (result == BodyReader::Result::Done) return closed;
+  std::string why = "bad response from " + connection_->peer() + ": " + std::string(body.error());
+  if (closed) {
+    why += " (" + std::to_string(body.received());
+    why += head.framing == http::ResponseFraming::ContentLength
+               ? " of " + std::to_string(head.length) + " bytes)"
+               : " bytes decoded)";
   }
-  return Exchange::Done;
+  throw ClientError(why);
 }
 
 std::size_t HttpClient::fill() {
@@ -156,6 +147,18 @@ std::size_t HttpClient::fill() {
   const std::size_t n = connection_->receive(chunk, sizeof(chunk));
   buffer_.append(chunk, n);
   return n;
+}
+
+void HttpClient::logRequest(std::string_view request) const {
+  while (!request.empty()) {
+    const std::size_t end = request.find("\r\n");
+    if (end == 0) {
+      std::fputs(">\n", log_);
+    } else {
+      std::fprintf(log_, "> %.*s\n", static_cast<int>(end), request.data());
+    }
+    request.remove_prefix(end + 2);
+  }
 }
 
 void HttpClient::logHead(const http::ParsedResponse& head) const {

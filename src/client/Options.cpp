@@ -64,11 +64,13 @@ CommandLine parseCommandLine(int argc, char** argv) {
   options.positional_help("PATH...");
   // Values are taken as strings and validated below, so every error reads the same way.
   options.add_options()
-    ("i,ipaddress", "server address (numeric IPv4 or IPv6)", cxxopts::value<std::string>()->default_value("127.0.0.1"), "ADDR")
+    ("i,ipaddress", "server address (numeric IPv4 or IPv6)",
+     cxxopts::value<std::string>()->default_value("127.0.0.1"), "ADDR")
     ("p,port", "server TCP port", cxxopts::value<std::string>()->default_value("8080"), "PORT")
     ("head", "send HEAD instead of GET (nothing is printed on stdout)")
     ("http1.0", "send HTTP/1.0 requests")
-    ("timeout", "seconds allowed for connecting and for each send and receive", cxxopts::value<std::string>()->default_value("10"), "S")
+    ("timeout", "seconds allowed for connecting and for each send and receive",
+     cxxopts::value<std::string>()->default_value("10"), "S")
     ("v,verbose", "print request and response heads on stderr")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");

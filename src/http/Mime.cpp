@@ -110,8 +110,8 @@ std::string_view mimeTypeFor(std::string_view path) {
   }
   std::string_view key(lower, ext.size());
 
-  auto it = std::lower_bound(kTable.begin(), kTable.end(), key,
-                             [](const MimeEntry& e, std::string_view k) { return e.extension < k; });
+  auto byExtension = [](const MimeEntry& e, std::string_view k) { return e.extension < k; };
+  auto it = std::lower_bound(kTable.begin(), kTable.end(), key, byExtension);
   if (it != kTable.end() && it->extension == key) return it->type;
   return kOctetStream;
 }

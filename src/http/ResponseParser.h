@@ -40,8 +40,8 @@ struct ParsedResponse {
 };
 
 struct ResponseLimits {
-  std::size_t maxStatusLine = 8 * 1024;   // bytes of the status line before its line end
-  std::size_t maxHeaderBytes = 64 * 1024;  // header section, including the final empty line
+  std::size_t maxStatusLine = 8192;        // bytes of the status line before its line end
+  std::size_t maxHeaderBytes = 65536;      // header section, including the final empty line
   std::size_t maxHeaderCount = kMaxHeaders;
 };
 

@@ -46,6 +46,7 @@ void Connection::open(reactor::Fd fd, const reactor::SocketAddress& peer) {
   scanned_ = 0;
   bodyLeft_ = 0;
   chunkedBody_ = false;
+  requestsServed_ = 0;
   server_.loop().add(fd_.get(), kEvents, this);
   drive();
 }
@@ -219,6 +220,7 @@ bool Connection::processInput() {
 
 void Connection::handleRequest(const http::Request& req, std::size_t headLength) {
   rearm_ = true;
+  ++requestsServed_;
   Reply& reply = server_.scratchReply();
   reply.reset();
 
@@ -400,7 +402,9 @@ void Connection::updateTimer() {
   } else if (state_ == State::ReadingBody || (state_ == State::ReadingHead && !in_.empty())) {
     want = &server_.headerTimeouts();
   } else if (state_ == State::ReadingHead) {
-    want = &server_.keepAliveTimeouts();
+    // Idle between requests: the keep-alive timer. A connection that has not sent its first
+    // request yet is still waiting for a head: the header timer.
+    want = requestsServed_ > 0 ? &server_.keepAliveTimeouts() : &server_.headerTimeouts();
   } else {
     want = &server_.sendTimeouts();
   }

@@ -77,7 +77,8 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   bool rearm_ = true;        // a request completed: restart the timer for the new phase
   bool posted_ = false;
   reactor::Buffer in_;
-  std::size_t scanned_ = 0;  // bytes of in_ already searched for a line end
+  std::size_t scanned_ = 0;
+  std::uint32_t requestsServed_ = 0;  // bytes of in_ already searched for a line end
   OutputQueue out_;
   OutputQueue::Mark heldMark_{};
   std::uint64_t bodyLeft_ = 0;

@@ -372,8 +372,9 @@ TEST_CASE("client: a keep-alive connection the server dropped is retried once on
 }
 
 TEST_CASE("client: interim 1xx heads are skipped, the final status decides") {
-  ScriptedServer server({{"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n"
-                          "Link: </s.css>\r\n\r\nHTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy"}});
+  ScriptedServer server({{"HTTP/1.1 100 Continue\r\n\r\n"
+                          "HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n"
+                          "HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy"}});
   const GetResult r = runGet({"-v", "-p", portArg(server.port()), "/"});
   CHECK(r.status == 1);
   CHECK(r.out == "busy");
@@ -388,6 +389,15 @@ TEST_CASE("client: responses cut short or malformed exit 2 with one line") {
     CHECK(r.out == "abc");
     CHECK(r.err == "epserve-get: bad response from 127.0.0.1:" + portArg(server.port()) +
                        ": connection closed before the end of the body (3 of 10 bytes)\n");
+  }
+  SUBCASE("chunked body cut short") {
+    ScriptedServer server(
+        {{"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel", true}});
+    const GetResult r = runGet({"-p", portArg(server.port()), "/"});
+    CHECK(r.status == 2);
+    CHECK(r.out == "hel");
+    CHECK(r.err == "epserve-get: bad response from 127.0.0.1:" + portArg(server.port()) +
+                       ": connection closed inside the chunked body (3 bytes decoded)\n");
   }
   SUBCASE("malformed status line") {
     ScriptedServer server({{"HTTP/1.1 2000 OK\r\n\r\n", true}});

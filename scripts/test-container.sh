@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Builds the Dockerfile and checks the container as a user runs it (`-p 1234:80`): 200 and 404
+# over the mapped port with curl and epserve-get, the HEALTHCHECK, a user's site on a volume, stop.
+#
+# Usage: scripts/test-container.sh        (env: HOST_PORT=1234, IMAGE=epserve:test,
+#                                          EPSERVE_GET=build/release/epserve-get, KEEP_IMAGE=1)
+# Uses docker when a Docker engine answers; otherwise rootful podman, set up by
+# shared/container/podman-sandbox.sh found beside the repository (CI lays shared/ there).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+HOST_PORT=${HOST_PORT:-1234}
+IMAGE=${IMAGE:-epserve:test}
+EPSERVE_GET=${EPSERVE_GET:-$REPO/build/release/epserve-get}
+NAME="epserve-test-$$"
+BASE="http://127.0.0.1:$HOST_PORT"
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/epserve-container.XXXXXX")
+CONTAINERS=()
+
+log() { printf '[test-container] %s\n' "$*"; }
+die() {
+  printf '[test-container] FAIL: %s\n' "$*" >&2
+  if [ ${#CONTAINERS[@]} -gt 0 ]; then
+    echo "--- container log (last 20 lines)" >&2
+    timeout 20 "$ENGINE" logs "${CONTAINERS[-1]}" 2>&1 | tail -n 20 >&2 || true
+  fi
+  exit 1
+}
+now() { date +%s.%N; }
+secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+wait_until() { # SECONDS COMMAND...: polls every 0.2 s, bounded
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+cleanup() {
+  local status=$? c
+  set +e
+  for c in "${CONTAINERS[@]}"; do timeout 60 "$ENGINE" rm -f -t 0 "$c" >/dev/null 2>&1; done
+  [ "${KEEP_IMAGE:-1}" = 1 ] || timeout 60 "$ENGINE" rmi -f "$IMAGE" >/dev/null 2>&1
+  rm -rf "$TMP"
+  exit "$status"
+}
+ENGINE=""
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+command -v curl >/dev/null || die "curl is not installed"
+[ -x "$EPSERVE_GET" ] || die "no epserve-get at $EPSERVE_GET (run make build, or set EPSERVE_GET)"
+if ss -Htln "( sport = :$HOST_PORT )" 2>/dev/null | grep -q .; then
+  die "127.0.0.1:$HOST_PORT is already in use (set HOST_PORT)"
+fi
+
+# --- the engine: a real Docker engine if one answers, else podman through the sandbox script.
+BUILD_FLAGS=()
+if command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; then
+  ENGINE=docker
+  # Docker runs the HEALTHCHECK on its own timer; a short interval lets the test see it.
+  RUN_FLAGS=(--health-interval 1s --health-start-period 0s)
+else
+  SANDBOX="$(dirname "$REPO")/shared/container/podman-sandbox.sh"
+  [ -f "$SANDBOX" ] || die "no Docker engine and no $SANDBOX"
+  log "no Docker engine: podman via $SANDBOX"
+  CONTAINERS_CONF=$(timeout 900 bash "$SANDBOX" | tail -n 1) || die "podman-sandbox.sh failed"
+  export CONTAINERS_CONF
+  ENGINE=podman
+  # --format docker keeps HEALTHCHECK (OCI images have none); no registry here: never pull.
+  BUILD_FLAGS=(--format docker --pull=never)
+  # No systemd for podman's health timer: the check is run by hand below.
+  RUN_FLAGS=(--health-interval disable)
+fi
+log "engine: $ENGINE ($(timeout 20 "$ENGINE" --version | head -n 1))"
+
+# --- build.
+t0=$(now)
+timeout 1800 "$ENGINE" build "${BUILD_FLAGS[@]}" -t "$IMAGE" "$REPO" >"$TMP/build.log" 2>&1 ||
+  { tail -n 30 "$TMP/build.log" >&2; die "image build failed"; }
+BUILD_TIME=$(secs_since "$t0")
+IMAGE_BYTES=$(timeout 60 "$ENGINE" image inspect -f '{{.Size}}' "$IMAGE")
+IMAGE_MB=$(awk -v b="$IMAGE_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
+log "built $IMAGE in ${BUILD_TIME} s; image size $IMAGE_MB MB ($IMAGE_BYTES bytes)"
+[ "$(timeout 60 "$ENGINE" image inspect -f '{{.Config.User}}' "$IMAGE")" = epserve ] ||
+  die "the image does not run as the epserve user"
+timeout 60 "$ENGINE" image inspect -f '{{json .Config.Healthcheck}}' "$IMAGE" | grep -q epserve-get ||
+  die "the image has no HEALTHCHECK (podman needs --format docker)"
+
+# run_container NAME [RUN-OPTIONS...]: starts the image with the port published as a user does
+# and waits until the server answers on it.
+run_container() {
+  local name=$1
+  shift
+  CONTAINERS+=("$name")
+  local start
+  start=$(now)
+  timeout 120 "$ENGINE" run -d --name "$name" -p "127.0.0.1:$HOST_PORT:80" "${RUN_FLAGS[@]}" "$@" \
+    "$IMAGE" >/dev/null 2>"$TMP/run.err" || die "$ENGINE run failed: $(cat "$TMP/run.err")"
+  wait_until 30 curl -s -o /dev/null --max-time 2 "$BASE/" || die "nothing answers on $BASE within 30 s"
+  READY_TIME=$(secs_since "$start")
+}
+status_of() { curl -s -o "$TMP/body" --max-time 10 -w '%{http_code}' "$BASE$1"; }
+
+# --- the default site, over the mapped port.
+run_container "$NAME"
+FIRST_READY_TIME=$READY_TIME
+log "container $NAME answering on $BASE ${READY_TIME} s after run"
+[ "$(status_of /)" = 200 ] || die "GET / over the mapped port is not 200"
+cmp -s "$TMP/body" "$REPO/www/index.html" || die "GET / body differs from www/index.html"
+curl -sS -I --max-time 10 "$BASE/" | tr -d '\r' | grep -qx 'Server: epserve/0.1.0' || die "no Server header"
+[ "$(status_of /no/such/page)" = 404 ] || die "GET /no/such/page is not 404"
+cmp -s "$TMP/body" "$REPO/www/noIndex.html" || die "the 404 body differs from www/noIndex.html"
+log "curl: GET / -> 200 (www/index.html), GET /no/such/page -> 404 (www/noIndex.html)"
+
+timeout 30 "$EPSERVE_GET" -p "$HOST_PORT" --timeout 5 / /favicon.ico >"$TMP/get.out" ||
+  die "epserve-get / /favicon.ico exited $?"
+cmp -s "$TMP/get.out" <(cat "$REPO/www/index.html" "$REPO/www/favicon.ico") ||
+  die "epserve-get bodies differ from www/index.html + www/favicon.ico"
+rc=0
+timeout 30 "$EPSERVE_GET" -p "$HOST_PORT" --timeout 5 /missing >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || die "epserve-get /missing exited $rc, expected 1 (4xx)"
+log "epserve-get: / and /favicon.ico -> exit 0 with the files, /missing -> exit 1"
+
+# The server runs as the unprivileged user, bound to port 80 inside.
+uid=$(timeout 30 "$ENGINE" exec "$NAME" sh -c "awk '/^Uid:/ {print \$2}' /proc/1/status")
+[ -n "$uid" ] && [ "$uid" != 0 ] || die "the server runs as uid '$uid'"
+log "server runs as uid $uid (user epserve) on port 80"
+
+# --- the HEALTHCHECK (epserve-get --head / inside the container).
+if [ "$ENGINE" = podman ]; then
+  timeout 60 podman healthcheck run "$NAME" >"$TMP/health.out" 2>&1 ||
+    die "podman healthcheck run: $(cat "$TMP/health.out")"
+fi
+health() { [ "$(timeout 30 "$ENGINE" inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ]; }
+wait_until 30 health || die "container health is '$(timeout 30 "$ENGINE" inspect -f '{{.State.Health.Status}}' "$NAME")'"
+timeout 30 "$ENGINE" logs "$NAME" >"$TMP/logs.out" 2>"$TMP/logs.err"
+grep -q '"HEAD / HTTP/1.1" 200 0 ' "$TMP/logs.out" || die "the healthcheck's HEAD / is not in the access log"
+grep -q '"GET /no/such/page HTTP/1.1" 404 ' "$TMP/logs.out" || die "the access log is not on stdout"
+grep -q 'listening on 0.0.0.0:80' "$TMP/logs.err" || die "no 'listening on 0.0.0.0:80' on stderr"
+log "healthcheck: healthy (HEAD / -> 200 in the access log); access log on stdout, messages on stderr"
+
+# --- stop: SIGTERM to PID 1, which must exit 0 by itself well before the 10 s grace period.
+t0=$(now)
+timeout 60 "$ENGINE" stop -t 10 "$NAME" >/dev/null || die "$ENGINE stop failed"
+STOP_TIME=$(secs_since "$t0")
+exit_code=$(timeout 30 "$ENGINE" inspect -f '{{.State.ExitCode}}' "$NAME")
+[ "$exit_code" = 0 ] || die "the container exited with $exit_code after SIGTERM"
+awk -v t="$STOP_TIME" 'BEGIN { exit !(t < 2) }' || die "stop took $STOP_TIME s (want < 2 s)"
+log "stop -t 10: exit code 0 in ${STOP_TIME} s"
+timeout 60 "$ENGINE" rm -f "$NAME" >/dev/null
+
+# --- a user's own site mounted on the document root.
+mkdir -p "$TMP/site"
+printf '<!DOCTYPE html>\n<title>my site</title>\n<p>mounted from the host</p>\n' >"$TMP/site/index.html"
+chmod 0755 "$TMP" "$TMP/site"
+chmod 0644 "$TMP/site/index.html"
+run_container "$NAME-site" -v "$TMP/site:/srv/www:ro"
+[ "$(status_of /)" = 200 ] && cmp -s "$TMP/body" "$TMP/site/index.html" ||
+  die "a site mounted on /srv/www is not what / serves"
+log "volume: a site mounted on /srv/www is served at /"
+timeout 60 "$ENGINE" stop -t 10 "$NAME-site" >/dev/null || die "$ENGINE stop failed"
+
+echo "container: engine=$ENGINE image=$IMAGE size=${IMAGE_MB}MB build=${BUILD_TIME}s ready=${FIRST_READY_TIME}s stop=${STOP_TIME}s exit=0"
+echo "container: all checks passed"
