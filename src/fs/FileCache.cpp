@@ -20,7 +20,18 @@ FileCache::FileCache(const Resolver& resolver, std::size_t maxEntries, std::size
 
 std::shared_ptr<const OpenFile> FileCache::load(std::string_view relative,
                                                 bool trailingSlash) const {
-  Resolved r = resolver_.resolve(relative, trailingSlash);
+  auto f = open(resolver_.resolve(relative, trailingSlash));
+  if (f->status != http::Status::Ok) return f;
+  std::string_view path = f->path;
+  if (path.ends_with(".br") || path.ends_with(".gz")) return f;  // no sidecars of sidecars
+  for (auto [suffix, slot] : {std::pair{".br", &f->brotli}, std::pair{".gz", &f->gzip}}) {
+    auto variant = open(resolver_.resolve(std::string(path) + suffix, false));
+    if (variant->status == http::Status::Ok) *slot = std::move(variant);
+  }
+  return f;
+}
+
+std::shared_ptr<OpenFile> FileCache::open(Resolved r) const {
   auto f = std::make_shared<OpenFile>();
   f->status = r.status;
   f->path = std::move(r.path);
@@ -81,6 +92,10 @@ void FileCache::invalidate(std::string_view path, bool all) {
     lru_.erase(it->second);
     index_.erase(it);
   }
+  // A sidecar (FILE.gz) is part of its original's entry.
+  if (path.ends_with(".br") || path.ends_with(".gz")) {
+    invalidate(path.substr(0, path.size() - 3), false);
+  }
   // O(entries) per change: changes are rare next to requests, and the cache is bounded.
   for (auto it = lru_.begin(); it != lru_.end();) {
     std::string_view key = it->key;
@@ -101,9 +116,14 @@ void FileCache::processChanges() {
 }
 
 bool FileCache::sameFile(const OpenFile& a, const OpenFile& b) {
+  auto sameVariant = [](const std::shared_ptr<const OpenFile>& x,
+                        const std::shared_ptr<const OpenFile>& y) {
+    return (!x && !y) || (x && y && sameFile(*x, *y));
+  };
   return a.status == b.status && a.path == b.path && a.info.inode == b.info.inode &&
          a.info.size == b.info.size && a.info.mtimeSec == b.info.mtimeSec &&
-         a.info.mtimeNsec == b.info.mtimeNsec;
+         a.info.mtimeNsec == b.info.mtimeNsec && sameVariant(a.brotli, b.brotli) &&
+         sameVariant(a.gzip, b.gzip);
 }
 
 std::shared_ptr<const OpenFile> FileCache::get(std::string_view relative, bool trailingSlash,

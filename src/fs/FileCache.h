@@ -29,6 +29,10 @@ struct OpenFile {
   char lastModified[http::kHttpDateLength] = {};
   std::string content;  // the whole file, when it is small enough to serve from memory
   bool inMemory = false;
+  // Precompressed sidecars found beside the file (FILE.br, FILE.gz), loaded with it so that
+  // content negotiation costs no lookups per request.
+  std::shared_ptr<const OpenFile> brotli;
+  std::shared_ptr<const OpenFile> gzip;
 
   std::string_view lastModifiedText() const { return {lastModified, http::kHttpDateLength}; }
 };
@@ -67,6 +71,7 @@ class FileCache {
   using Lru = std::list<Entry>;
 
   std::shared_ptr<const OpenFile> load(std::string_view relative, bool trailingSlash) const;
+  std::shared_ptr<OpenFile> open(Resolved resolved) const;
   static bool sameFile(const OpenFile& a, const OpenFile& b);
 
   bool watchFor(std::string_view key, bool trailingSlash);

@@ -108,6 +108,25 @@ void normalizeUrlPath(std::string_view path, UrlPath& out) {
     path = path.substr(0, cut);
   }
 
+  // Fast path for the common "/dir/file.ext": printable ASCII without escapes, without a
+  // segment starting with '.', without repeated slashes. Such a path is already normalized:
+  // the general passes below would return it unchanged, minus the leading '/'.
+  bool plain = true;
+  bool afterSlash = true;
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    const auto u = static_cast<unsigned char>(path[i]);
+    if (u == '%' || u < 0x21 || u >= 0x7F || (afterSlash && (u == '.' || u == '/'))) {
+      plain = false;
+      break;
+    }
+    afterSlash = u == '/';
+  }
+  if (plain) {
+    out.trailingSlash = afterSlash;
+    rel.assign(path.substr(1, path.size() - (afterSlash && path.size() > 1 ? 2 : 1)));
+    return;
+  }
+
   // Pass 1: decode once into `rel`, rejecting control bytes however they were spelled.
   rel.reserve(path.size());
   for (std::size_t i = 0; i < path.size(); ++i) {

@@ -256,7 +256,14 @@ Status applyFieldSemantics(Request& r, bool absoluteForm) {
   for (std::size_t h = 0; h < r.headerCount; ++h) {
     const std::string_view name = r.headers[h].name;
     const std::string_view value = r.headers[h].value;
+    // Cheap markers so the handler can skip header scans that would find nothing.
+    if (name.size() > 3 && (name[0] | 0x20) == 'i' && (name[1] | 0x20) == 'f' && name[2] == '-') {
+      r.hasConditionals = true;
+    }
     switch (name.size()) {
+      case 5:
+        if (equalsIgnoreCase(name, "range")) r.hasRange = true;
+        break;
       case 4:
         if (equalsIgnoreCase(name, "host")) {
           ++hostCount;
@@ -387,6 +394,8 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   out.unsupportedExpect = false;
   out.framing = BodyFraming::None;
   out.contentLength = 0;
+  out.hasConditionals = false;
+  out.hasRange = false;
 
   // Empty lines before the request line (RFC 9112 §2.2).
   for (unsigned empty = 0;; ++empty) {

@@ -62,7 +62,7 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
   auto file = files_.get(path_.relative, path_.trailingSlash, nowMillis);
   switch (file->status) {
     case Status::Ok:
-      file = negotiate(req, std::move(file), reply, nowMillis);
+      file = negotiate(req, std::move(file), reply);
       return serveFile(req, std::move(file), reply);
     case Status::MovedPermanently: {
       error(Status::MovedPermanently, false, reply);
@@ -84,7 +84,9 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
 
 void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
                                Reply& reply) {
-  Status pre = http::evaluatePreconditions(req, file->etag, file->info.mtimeSec);
+  Status pre = req.hasConditionals
+                   ? http::evaluatePreconditions(req, file->etag, file->info.mtimeSec)
+                   : Status::Ok;
   if (pre == Status::PreconditionFailed) return error(pre, false, reply);
 
   reply.status = pre;  // Ok or NotModified
@@ -101,22 +103,15 @@ void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const f
 }
 
 std::shared_ptr<const fs::OpenFile> RequestHandler::negotiate(
-    const http::Request& req, std::shared_ptr<const fs::OpenFile> file, Reply& reply,
-    std::int64_t nowMillis) {
-  std::string_view path = file->path;
-  if (path.ends_with(".br") || path.ends_with(".gz")) return file;  // already compressed
-  sidecar_.assign(path).append(".br");
-  auto br = files_.get(sidecar_, false, nowMillis);
-  sidecar_.replace(sidecar_.size() - 3, 3, ".gz");
-  auto gz = files_.get(sidecar_, false, nowMillis);
-  bool haveBr = br->status == Status::Ok, haveGz = gz->status == Status::Ok;
+    const http::Request& req, std::shared_ptr<const fs::OpenFile> file, Reply& reply) {
+  bool haveBr = file->brotli != nullptr, haveGz = file->gzip != nullptr;
   if (!haveBr && !haveGz) return file;
   reply.vary = "Accept-Encoding";
   auto accepted = http::parseAcceptEncoding(req.find("Accept-Encoding"));
   std::string_view coding = http::chooseCoding(accepted, haveBr, haveGz);
   if (coding.empty()) return file;
   reply.contentEncoding = coding == "br" ? "br" : "gzip";
-  auto variant = coding == "br" ? std::move(br) : std::move(gz);
+  auto variant = coding == "br" ? file->brotli : file->gzip;
   // The variant has its own bytes, length and ETag, but the original's media type
   // (a static string from the MIME table, so the view outlives `file`).
   reply.contentType = file->contentType;
@@ -124,6 +119,7 @@ std::shared_ptr<const fs::OpenFile> RequestHandler::negotiate(
 }
 
 void RequestHandler::applyRange(const http::Request& req, const fs::OpenFile& file, Reply& reply) {
+  if (!req.hasRange) return;
   std::string_view range = req.find("Range");
   if (range.data() == nullptr) return;
   std::string_view ifRange = req.find("If-Range");

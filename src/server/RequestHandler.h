@@ -27,9 +27,9 @@ class RequestHandler {
                  Reply& reply);
   // Swaps `file` for a precompressed sidecar (FILE.br, FILE.gz) when one exists and the
   // client accepts it; sets Vary whenever a sidecar exists.
-  std::shared_ptr<const fs::OpenFile> negotiate(const http::Request& req,
-                                                std::shared_ptr<const fs::OpenFile> file,
-                                                Reply& reply, std::int64_t nowMillis);
+  static std::shared_ptr<const fs::OpenFile> negotiate(const http::Request& req,
+                                                       std::shared_ptr<const fs::OpenFile> file,
+                                                       Reply& reply);
   void applyRange(const http::Request& req, const fs::OpenFile& file, Reply& reply);
   void notFound(Reply& reply, std::int64_t nowMillis);
   bool listDirectory(Reply& reply);
@@ -39,7 +39,6 @@ class RequestHandler {
   fs::FileCache& files_;
   const fs::Resolver& resolver_;
   fs::UrlPath path_;  // reused between requests so normalisation does not allocate
-  std::string sidecar_;  // scratch for "path.br" / "path.gz"
   std::uint64_t boundarySeed_ = 0;
 };
 
