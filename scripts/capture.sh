@@ -106,6 +106,7 @@ TSHARK_PID=""
 
 mkdir -p "$(dirname "$OUT")"
 mv "$TMP/capture.pcapng" "$OUT"
+chmod 0644 "$OUT" # dumpcap creates it 0600; the person opening it may not be the one who captured
 
 # The summary: every packet as Wireshark lists it, with this port decoded as HTTP.
 packets=$(timeout 60 tshark -r "$OUT" -d "tcp.port==$PORT,http" 2>/dev/null)

@@ -123,7 +123,7 @@ log "epserve-get: / and /favicon.ico -> exit 0 with the files, /missing -> exit 
 
 # The server runs as the unprivileged user, bound to port 80 inside.
 uid=$(timeout 30 "$ENGINE" exec "$NAME" sh -c "awk '/^Uid:/ {print \$2}' /proc/1/status")
-[ -n "$uid" ] && [ "$uid" != 0 ] || die "the server runs as uid '$uid'"
+if [ -z "$uid" ] || [ "$uid" = 0 ]; then die "the server runs as uid '$uid'"; fi
 log "server runs as uid $uid (user epserve) on port 80"
 
 # --- the HEALTHCHECK (epserve-get --head / inside the container).
@@ -155,8 +155,8 @@ printf '<!DOCTYPE html>\n<title>my site</title>\n<p>mounted from the host</p>\n'
 chmod 0755 "$TMP" "$TMP/site"
 chmod 0644 "$TMP/site/index.html"
 run_container "$NAME-site" -v "$TMP/site:/srv/www:ro"
-[ "$(status_of /)" = 200 ] && cmp -s "$TMP/body" "$TMP/site/index.html" ||
-  die "a site mounted on /srv/www is not what / serves"
+[ "$(status_of /)" = 200 ] || die "GET / with a site mounted on /srv/www is not 200"
+cmp -s "$TMP/body" "$TMP/site/index.html" || die "a site mounted on /srv/www is not what / serves"
 log "volume: a site mounted on /srv/www is served at /"
 timeout 60 "$ENGINE" stop -t 10 "$NAME-site" >/dev/null || die "$ENGINE stop failed"
 

@@ -240,9 +240,10 @@ std::optional<std::time_t> parseHttpDate(std::string_view s) {
 }
 
 std::string_view DateCache::get(std::time_t now) {
-  if (now != cachedFor_) {
+  if (!valid_ || now != cachedFor_) {
     formatHttpDate(now, text_);
     cachedFor_ = now;
+    valid_ = true;
   }
   return std::string_view(text_, kHttpDateLength);
 }

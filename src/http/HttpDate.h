@@ -23,7 +23,8 @@ class DateCache {
   std::string_view get(std::time_t now);
 
  private:
-  std::time_t cachedFor_ = -1;
+  std::time_t cachedFor_ = 0;
+  bool valid_ = false;  // -1 is a valid time, so no value of cachedFor_ can mean "empty"
   char text_[kHttpDateLength] = {};
 };
 

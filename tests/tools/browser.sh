@@ -2,6 +2,7 @@
 # Tool test: a real browser (headless Chromium) loads the default site and a missing page, renders
 # a screenshot, and fetches every subresource and the favicon. UPDATE_DOCS=1 saves the screenshot.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=fixture.bash
 . "$(dirname "$0")/fixture.bash"
 fixture_init "$@"
 need_command chromium
@@ -43,7 +44,9 @@ browser --window-size=1024,768 --screenshot="$SHOT" "$BASE/" >/dev/null ||
 read -r w0 w1 w2 w3 h0 h1 h2 h3 < <(od -An -tu1 -j16 -N8 "$SHOT")
 width=$(((w0 << 24) | (w1 << 16) | (w2 << 8) | w3))
 height=$(((h0 << 24) | (h1 << 16) | (h2 << 8) | h3))
-[ "$width" = 1024 ] && [ "$height" = 768 ] || fail "screenshot is ${width}x${height}, not 1024x768"
+if [ "$width" != 1024 ] || [ "$height" != 768 ]; then
+  fail "screenshot is ${width}x${height}, not 1024x768"
+fi
 # A blank 1024x768 page compresses to a few KB; the rendered text and table make tens of KB.
 size=$(stat -c %s "$SHOT")
 [ "$size" -gt 20000 ] || fail "screenshot is only $size bytes: the page did not render"

@@ -2,6 +2,7 @@
 # Tool test: a packet capture (tshark on lo, through scripts/capture.sh as `make capture` runs it)
 # shows the HTTP exchange on the wire: request and status lines, handshakes and FINs.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=fixture.bash
 . "$(dirname "$0")/fixture.bash"
 fixture_init "$@"
 need_command tshark curl ss
@@ -49,4 +50,12 @@ expect_lines "client FINs (stream)" $'0\n1' "$(fields "tcp.flags.fin==1 && tcp.d
 expect_lines "server FINs (stream)" $'0\n1' "$(fields "tcp.flags.fin==1 && tcp.srcport==$PORT" tcp.stream)"
 [ -z "$(fields "tcp.flags.reset==1" tcp.stream)" ] || fail "a connection was reset"
 pass "capture: SYN, SYN/ACK and a FIN from each side on both connections, no RST"
+
+if [ "${UPDATE_DOCS:-0}" = 1 ]; then
+  mkdir -p "$SRC/docs"
+  { echo "\$ scripts/capture.sh --port 0    # as tests/tools/capture.sh runs it; make capture uses port 8088"
+    sed "s#$WORK/##g" "$WORK/summary.txt"
+  } >"$SRC/docs/capture-summary.txt"
+  echo "wrote $SRC/docs/capture-summary.txt"
+fi
 echo "capture: all checks passed"

@@ -2,6 +2,7 @@
 # Tool test: curl, the client the original assignment names first, against a real epserve:
 # -i (status line and headers), -I (HEAD), --http1.0, connection reuse across URLs, the 404 page.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=fixture.bash
 . "$(dirname "$0")/fixture.bash"
 fixture_init "$@"
 need_command curl
@@ -81,5 +82,17 @@ code=$("${CURL[@]}" -o "$WORK/404.html" -w '%{http_code} %{content_type}' "$BASE
 [ "$code" = "404 text/html; charset=utf-8" ] || fail "missing file: '$code'"
 cmp -s "$WORK/404.html" "$ROOT/noIndex.html" || fail "404 body differs from www/noIndex.html"
 pass "404 with text/html; charset=utf-8 and the body of www/noIndex.html"
+
+# --- the project's own client agrees with curl: the same bytes, over one keep-alive connection,
+# and exit status 1 once a path is answered 4xx.
+[ -x "$EPSERVE_GET" ] || fail "no epserve-get at $EPSERVE_GET"
+timeout 30 "$EPSERVE_GET" -p "$PORT" --timeout 5 /index.html /favicon.ico >"$WORK/get.out" ||
+  fail "epserve-get /index.html /favicon.ico exited $?"
+cmp -s "$WORK/get.out" <(cat "$ROOT/index.html" "$ROOT/favicon.ico") ||
+  fail "epserve-get bodies differ from what curl got (index.html + favicon.ico)"
+rc=0
+timeout 30 "$EPSERVE_GET" -p "$PORT" --timeout 5 /no/such/file.html >/dev/null 2>&1 || rc=$?
+[ "$rc" = 1 ] || fail "epserve-get for a missing file exited $rc, expected 1"
+pass "epserve-get: same bytes as curl for /index.html and /favicon.ico; exit 1 for a 404"
 
 echo "curl: all checks passed"

@@ -9,6 +9,9 @@
 #   PORT, SERVER_PID            where the server listens, and its pid
 #   ACCESS_LOG, SERVER_ERR      the server's stdout (access log) and stderr
 
+# The variables it sets are read by the sourcing scripts, and start_server's arguments are optional.
+# shellcheck shell=bash disable=SC2034,SC2120
+
 # Extra pids a script started (tshark, ...) and extra commands to run at exit (tmux kill-server).
 FIXTURE_PIDS=()
 FIXTURE_CLEANUP=()

@@ -2,6 +2,7 @@
 # Tool test: a person talking HTTP by hand with telnet, typed key by key into a real terminal
 # (tmux), two requests on one connection. UPDATE_DOCS=1 saves the session to docs/.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=fixture.bash
 . "$(dirname "$0")/fixture.bash"
 fixture_init "$@"
 need_command telnet tmux
@@ -70,6 +71,8 @@ tmx send-keys -t telnet C-]
 expect_screen 5 "telnet>"
 type_line "quit"
 expect_screen 5 "Connection closed."
+telnet_exited() { [ "$(tmx display-message -p -t telnet '#{pane_dead}')" = 1 ]; }
+wait_until 5 telnet_exited || fail "telnet did not exit after quit"
 pass "telnet: quit"
 
 if [ "${UPDATE_DOCS:-0}" = 1 ]; then
