@@ -84,8 +84,9 @@ OutputQueue::FlushResult OutputQueue::flush(int sock) {
       return FlushResult::Drained;
     }
     auto len = static_cast<std::size_t>(end - start);
-    // MSG_MORE when a file body follows: the head and the first body bytes share a segment.
-    int flags = MSG_NOSIGNAL | (seg && seg->at == end ? MSG_MORE : 0);
+    // No MSG_MORE before a sendfile body: measured on loopback it made each 1 MiB sendfile()
+    // cost 265 us instead of 48 us (the corked head held back the zero-copy pages).
+    int flags = MSG_NOSIGNAL;
     ssize_t n = ::send(sock, bytes_.data(), len, flags);
     if (n > 0) {
       progress_ = true;
