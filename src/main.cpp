@@ -1,15 +1,23 @@
-// epserve: a static-file HTTP/1.1 server on one epoll loop. Parses the command line, opens
-// the document root and the listening socket, then runs the server until SIGINT/SIGTERM.
+// epserve: a static-file HTTP/1.1 server on one epoll loop per worker (one by default).
+// Parses the command line, opens the document root and the listening sockets, then runs the
+// server until SIGINT/SIGTERM.
+#include <fcntl.h>
+#include <pthread.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <csignal>
 #include <cstdio>
+#include <memory>
 #include <system_error>
+#include <thread>
+#include <vector>
 
 #include "fs/Resolver.h"
 #include "reactor/EventLoop.h"
 #include "reactor/Listener.h"
+#include "reactor/SignalWatcher.h"
 #include "server/Config.h"
 #include "server/Server.h"
 
@@ -18,7 +26,7 @@ using namespace epserve;
 namespace {
 
 void setUpLogging(spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_logger_st("epserve");
+  auto logger = spdlog::stderr_logger_mt("epserve");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
   logger->set_level(level);
   logger->flush_on(spdlog::level::trace);
@@ -41,6 +49,51 @@ void raiseDescriptorLimit(const server::Config& config) {
   }
 }
 
+const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+// One worker: the server and the signal watcher share the main thread's loop.
+void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener) {
+  reactor::EventLoop loop;
+  server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
+                        std::move(listener));
+  reactor::SignalWatcher signals(loop, [&server](int sig) {
+    spdlog::info("received {}, shutting down", signalName(sig));
+    server.beginShutdown();
+  });
+  server.run();
+}
+
+// N workers: each thread runs its own loop, server, listener and file cache; the main thread
+// only waits for a signal and asks every worker to drain.
+void runWorkers(const server::Config& config, reactor::Fd root,
+                std::vector<reactor::Fd> listeners) {
+  sigset_t set;
+  ::sigemptyset(&set);
+  ::sigaddset(&set, SIGINT);
+  ::sigaddset(&set, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the workers
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::vector<std::unique_ptr<reactor::EventLoop>> loops;
+  std::vector<std::unique_ptr<server::Server>> servers;
+  for (auto& listener : listeners) {
+    reactor::Fd workerRoot(::fcntl(root.get(), F_DUPFD_CLOEXEC, 0));
+    if (!workerRoot) throw std::system_error(errno, std::generic_category(), "dup root");
+    loops.push_back(std::make_unique<reactor::EventLoop>());
+    servers.push_back(std::make_unique<server::Server>(
+        *loops.back(), config, fs::Resolver(std::move(workerRoot), config.indexName),
+        std::move(listener)));
+  }
+  std::vector<std::thread> threads;
+  for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
+
+  int sig = 0;
+  ::sigwait(&set, &sig);
+  spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
+  for (auto& s : servers) s->requestShutdown();
+  for (auto& t : threads) t.join();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,15 +107,22 @@ int main(int argc, char** argv) {
     reactor::Fd root = fs::Resolver::openRoot(config.root);
     reactor::SocketAddress address;
     reactor::SocketAddress::parse(config.address, config.port, address);
-    reactor::Fd listener = reactor::listenTcp(address, 4096);
-    reactor::SocketAddress bound = reactor::SocketAddress::local(listener.get());
-
-    reactor::EventLoop loop;
-    server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
-                          std::move(listener));
-    spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {})", EPSERVE_VERSION,
-                 bound.toString(), config.root, config.indexName, config.notFoundPage);
-    server.run();
+    const bool shared = config.workers > 1;
+    std::vector<reactor::Fd> listeners;
+    listeners.push_back(reactor::listenTcp(address, 4096, shared));
+    // With --port 0 the later workers must join the port the first one was given.
+    reactor::SocketAddress bound = reactor::SocketAddress::local(listeners.front().get());
+    for (std::uint32_t i = 1; i < config.workers; ++i) {
+      listeners.push_back(reactor::listenTcp(bound, 4096, true));
+    }
+    spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
+                 EPSERVE_VERSION, bound.toString(), config.root, config.indexName,
+                 config.notFoundPage, config.workers, config.workers > 1 ? "s" : "");
+    if (shared) {
+      runWorkers(config, std::move(root), std::move(listeners));
+    } else {
+      runSingle(config, std::move(root), std::move(listeners.front()));
+    }
     spdlog::info("shut down cleanly");
     return 0;
   } catch (const std::system_error& e) {

@@ -9,7 +9,7 @@
 
 namespace epserve::reactor {
 
-Fd listenTcp(const SocketAddress& address, int backlog) {
+Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort) {
   auto fail = [&](const char* what) {
     throw std::system_error(errno, std::generic_category(),
                             std::string(what) + " " + address.toString());
@@ -18,6 +18,9 @@ Fd listenTcp(const SocketAddress& address, int backlog) {
   if (!fd) fail("socket");
   int one = 1;
   if (::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0) fail("setsockopt");
+  if (reusePort && ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+    fail("setsockopt(SO_REUSEPORT)");
+  }
   // Responses are written whole (one writev); Nagle would only delay the last segment.
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   // Wake us only when the first request bytes arrive, not on the bare handshake.

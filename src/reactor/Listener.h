@@ -8,7 +8,8 @@
 namespace epserve::reactor {
 
 // Binds and listens; throws std::system_error whose what() says which step failed on which
-// address ("bind 127.0.0.1:80: Permission denied").
-Fd listenTcp(const SocketAddress& address, int backlog);
+// address ("bind 127.0.0.1:80: Permission denied"). With `reusePort`, several sockets (one per
+// worker) share the port and the kernel spreads new connections across them (SO_REUSEPORT).
+Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort = false);
 
 }  // namespace epserve::reactor

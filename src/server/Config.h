@@ -29,6 +29,7 @@ struct Config {
   std::string extraHeaders;         // validated --header lines, "Name: value\r\n" each
   std::string fallback;             // SPA fallback file (relative to the root); empty = none
   bool autoindex = false;           // HTML listings for directories without an index
+  std::uint32_t workers = 1;        // independent single-threaded reactors (SO_REUSEPORT)
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,

@@ -42,7 +42,8 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       sendTimeouts_(config.sendTimeoutSec * 1000LL),
       lingerTimeouts_(kLingerMillis),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
-      shutdownTimer_(this) {
+      shutdownTimer_(this),
+      shutdownRequest_(loop, [this] { beginShutdown(); }) {
   loop_.addTimeoutList(&headerTimeouts_);
   loop_.addTimeoutList(&keepAliveTimeouts_);
   loop_.addTimeoutList(&sendTimeouts_);
@@ -57,10 +58,6 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop_, std::move(listener),
       [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
-  signals_ = std::make_unique<reactor::SignalWatcher>(loop_, [this](int sig) {
-    spdlog::info("received {}, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    beginShutdown();
-  });
 }
 
 Server::~Server() { accessLog_.flush(); }

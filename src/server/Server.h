@@ -14,7 +14,7 @@
 #include "reactor/Acceptor.h"
 #include "reactor/Buffer.h"
 #include "reactor/EventLoop.h"
-#include "reactor/SignalWatcher.h"
+#include "reactor/Wakeup.h"
 #include "reactor/TimeoutList.h"
 #include "server/AccessLog.h"
 #include "server/Config.h"
@@ -34,7 +34,10 @@ class Server final : public reactor::TimeoutHandler, public reactor::IoHandler {
   // Runs the loop until a graceful shutdown completes.
   void run();
   // Stops accepting, lets responses in flight finish (up to config.shutdownGraceSec).
+  // Loop thread only.
   void beginShutdown();
+  // beginShutdown() from any thread (or a signal handler): wakes the loop to do it.
+  void requestShutdown() { shutdownRequest_.notify(); }
 
   std::size_t openConnections() const { return open_.size(); }
 
@@ -90,7 +93,7 @@ class Server final : public reactor::TimeoutHandler, public reactor::IoHandler {
   bool shuttingDown_ = false;
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
-  std::unique_ptr<reactor::SignalWatcher> signals_;
+  reactor::Wakeup shutdownRequest_;
 };
 
 }  // namespace epserve::server
