@@ -2,7 +2,7 @@
 # Both install whatever Debian packages are missing first.
 
 BUILD_DEPS := build-essential cmake libspdlog-dev libcxxopts-dev doctest-dev
-TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps
+TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2
 JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080
@@ -47,11 +47,13 @@ lint:
 	bash scripts/lint.sh
 
 # Builds the Docker image and checks it behind -p 127.0.0.1:1234:80 (docker or podman).
-test-container: deps
+test-container: build
+	cmake --build build/release -j $(JOBS) --target epserve-get
 	bash scripts/test-container.sh
 
-# Leaves capture/epserve.pcapng, a GET of / and of a missing path, for Wireshark.
+# Leaves capture/epserve.pcapng, a GET of /index.html and of a missing path, for Wireshark.
 capture: build
+	@bash scripts/install-deps.sh tshark curl iproute2
 	bash scripts/capture.sh
 
 clean:

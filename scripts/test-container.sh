@@ -2,15 +2,18 @@
 # Builds the Dockerfile and checks the container as a user runs it (`-p 1234:80`): 200 and 404
 # over the mapped port with curl and epserve-get, the HEALTHCHECK, a user's site on a volume, stop.
 #
-# Usage: scripts/test-container.sh        (env: HOST_PORT=1234, IMAGE=epserve:test,
-#                                          EPSERVE_GET=build/release/epserve-get, KEEP_IMAGE=1)
+# Usage: scripts/test-container.sh        (env: HOST_PORT=1234, IMAGE=epserve:test, KEEP_IMAGE=1,
+#   EPSERVE_GET=host-built client; default build/release/epserve-get, else build/test/epserve-get)
 # Uses docker when a Docker engine answers; otherwise rootful podman, set up by
 # shared/container/podman-sandbox.sh found beside the repository (CI lays shared/ there).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HOST_PORT=${HOST_PORT:-1234}
 IMAGE=${IMAGE:-epserve:test}
-EPSERVE_GET=${EPSERVE_GET:-$REPO/build/release/epserve-get}
+if [ -z "${EPSERVE_GET:-}" ]; then
+  EPSERVE_GET=$REPO/build/release/epserve-get
+  [ -x "$EPSERVE_GET" ] || [ ! -x "$REPO/build/test/epserve-get" ] || EPSERVE_GET=$REPO/build/test/epserve-get
+fi
 NAME="epserve-test-$$"
 BASE="http://127.0.0.1:$HOST_PORT"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/epserve-container.XXXXXX")
@@ -49,6 +52,7 @@ trap 'exit 130' INT TERM
 
 command -v curl >/dev/null || die "curl is not installed"
 [ -x "$EPSERVE_GET" ] || die "no epserve-get at $EPSERVE_GET (run make build, or set EPSERVE_GET)"
+log "host client: $EPSERVE_GET"
 if ss -Htln "( sport = :$HOST_PORT )" 2>/dev/null | grep -q .; then
   die "127.0.0.1:$HOST_PORT is already in use (set HOST_PORT)"
 fi

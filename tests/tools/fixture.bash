@@ -12,8 +12,7 @@
 # The variables it sets are read by the sourcing scripts, and start_server's arguments are optional.
 # shellcheck shell=bash disable=SC2034,SC2120
 
-# Extra pids a script started (tshark, ...) and extra commands to run at exit (tmux kill-server).
-FIXTURE_PIDS=()
+# Extra commands a script needs run at exit (e.g. killing its private tmux server).
 FIXTURE_CLEANUP=()
 SERVER_PID=""
 
@@ -75,10 +74,9 @@ stop_pid() {
 }
 
 fixture_cleanup() {
-  local status=$? cmd pid
+  local status=$? cmd
   set +e
   for cmd in "${FIXTURE_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1; done
-  for pid in "${FIXTURE_PIDS[@]}"; do stop_pid "$pid" TERM 5 >/dev/null 2>&1; done
   [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID" TERM 5 >/dev/null 2>&1
   if [ "${KEEP_WORK:-0}" = 1 ]; then
     echo "work dir kept: $WORK" >&2
