@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <cstring>
 
+#include "http/CharClass.h"
+#include "http/FieldSemantics.h"
+
 namespace epserve::http {
 
 namespace {
@@ -19,52 +22,6 @@ namespace {
 // add CRLF after a POST body); a few more are tolerated, an endless stream is not.
 constexpr unsigned kMaxLeadingEmptyLines = 4;
 
-enum CharClass : std::uint8_t {
-  kTchar = 1,       // token characters (RFC 9110 §5.6.2)
-  kTarget = 2,      // bytes allowed anywhere in a request-target
-  kFieldVchar = 4,  // field-value bytes: SP, HTAB, VCHAR, obs-text (RFC 9110 §5.5)
-  kRegName = 8,     // unreserved / sub-delims (RFC 3986 §3.2.2 reg-name, minus pct-encoded)
-  kHexDigit = 16,
-};
-
-constexpr bool isAlpha(unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-constexpr bool isDigitChar(unsigned c) { return c >= '0' && c <= '9'; }
-
-constexpr bool oneOf(unsigned c, std::string_view set) {
-  for (char x : set) {
-    if (static_cast<unsigned char>(x) == c) return true;
-  }
-  return false;
-}
-
-constexpr std::array<std::uint8_t, 256> makeClasses() {
-  std::array<std::uint8_t, 256> t{};
-  for (unsigned c = 0; c < 256; ++c) {
-    std::uint8_t m = 0;
-    const bool alnum = isAlpha(c) || isDigitChar(c);
-    if (alnum || oneOf(c, "!#$%&'*+-.^_`|~")) {
-      m |= kTchar;
-    }
-    // Visible ASCII minus what RFC 3986 never allows unescaped in a path or query: '"' '<' '>'
-    // '\' '^' '`' '{' '|' '}', and '#' (a fragment is not part of a request-target). '[' and ']'
-    // are kept: absolute-form needs them for IPv6 literals and clients send them raw in queries.
-    if (c > 0x20 && c < 0x7F && !oneOf(c, "\"#<>\\^`{|}")) {
-      m |= kTarget;
-    }
-    if (c == '\t' || (c >= 0x20 && c != 0x7F)) m |= kFieldVchar;
-    if (alnum || oneOf(c, "-._~!$&'()*+,;=")) {
-      m |= kRegName;
-    }
-    if (isDigitChar(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) m |= kHexDigit;
-    t[c] = m;
-  }
-  return t;
-}
-
-constexpr std::array<std::uint8_t, 256> kClass = makeClasses();
-
-inline bool has(unsigned char c, CharClass cls) { return (kClass[c] & cls) != 0; }
-inline bool isOws(char c) { return c == ' ' || c == '\t'; }
 
 // Scans [i, end) while bytes are in `cls`; returns the first index that is not (or `end`).
 // Four table lookups per bound check: most tokens and targets are a few dozen bytes.
@@ -105,32 +62,6 @@ inline std::size_t scanFieldValue(const unsigned char* s, std::size_t i, std::si
   return scanClass(s, i, end, kFieldVchar);
 }
 
-std::string_view trimOws(std::string_view v) {
-  while (!v.empty() && isOws(v.front())) v.remove_prefix(1);
-  while (!v.empty() && isOws(v.back())) v.remove_suffix(1);
-  return v;
-}
-
-// Calls f(element) for each OWS-trimmed element of a comma-separated list (RFC 9110 §5.6.1),
-// empty elements included; f returns false to stop early.
-template <typename F>
-void forEachListElement(std::string_view v, F&& f) {
-  for (;;) {
-    const std::size_t comma = v.find(',');
-    if (!f(trimOws(v.substr(0, comma)))) return;
-    if (comma == std::string_view::npos) return;
-    v.remove_prefix(comma + 1);
-  }
-}
-
-bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!has(static_cast<unsigned char>(c), kTchar)) return false;
-  }
-  return true;
-}
-
 Method methodFromToken(std::string_view m) {
   // Methods are case-sensitive (RFC 9110 §9.1): "get" is some other method.
   switch (m.size()) {
@@ -155,52 +86,6 @@ Method methodFromToken(std::string_view m) {
       break;
   }
   return Method::Other;
-}
-
-// uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3). `hostEmpty` tells the caller
-// whether the host part was empty, which a Host field may be but an http(s) URI may not.
-bool validHostPort(std::string_view v, bool& hostEmpty) {
-  std::size_t i = 0;
-  const std::size_t n = v.size();
-  if (n > 0 && v[0] == '[') {
-    // IP-literal: IPv6address (hex, ':' and '.' for an embedded IPv4) or IPvFuture
-    // ("v" HEXDIG+ "." (unreserved / sub-delims / ":")+), checked by character set only.
-    const std::size_t close = v.find(']');
-    if (close == std::string_view::npos || close == 1) return false;
-    const std::string_view lit = v.substr(1, close - 1);
-    const bool future = lit[0] == 'v' || lit[0] == 'V';
-    for (char ch : lit) {
-      const auto c = static_cast<unsigned char>(ch);
-      const bool ok = future ? (has(c, kRegName) || c == ':') : (has(c, kHexDigit) || c == ':' ||
-                                                                 c == '.');
-      if (!ok) return false;
-    }
-    i = close + 1;
-    hostEmpty = false;
-  } else {
-    // reg-name (an IPv4address is one too): unreserved / pct-encoded / sub-delims.
-    while (i < n && v[i] != ':') {
-      const auto c = static_cast<unsigned char>(v[i]);
-      if (c == '%') {
-        if (i + 2 >= n || !has(static_cast<unsigned char>(v[i + 1]), kHexDigit) ||
-            !has(static_cast<unsigned char>(v[i + 2]), kHexDigit)) {
-          return false;
-        }
-        i += 3;
-      } else if (has(c, kRegName)) {
-        ++i;
-      } else {
-        return false;
-      }
-    }
-    hostEmpty = i == 0;
-  }
-  if (i == n) return true;
-  if (v[i] != ':') return false;
-  for (++i; i < n; ++i) {  // port = *DIGIT
-    if (!isDigitChar(static_cast<unsigned char>(v[i]))) return false;
-  }
-  return true;
 }
 
 bool schemeIs(std::string_view target, std::string_view scheme) {
@@ -233,152 +118,6 @@ bool splitAbsoluteForm(std::string_view target, std::string_view& authority,
 
 ParseResult incomplete() { return {ParseStatus::Incomplete, 0, Status::BadRequest}; }
 ParseResult failure(Status s) { return {ParseStatus::Error, 0, s}; }
-
-// Semantics of the fields, once the head is complete (RFC 9112 §3.2, §6, §9.3; RFC 9110 §10.1.1).
-// All 400s are decided before the 501, so a 501 means the request was otherwise well-formed.
-Status applyFieldSemantics(Request& r, bool absoluteForm) {
-  std::size_t hostCount = 0;
-  std::string_view hostValue;
-  bool sawClose = false;
-  bool sawKeepAlive = false;
-  bool sawContentLength = false;
-  bool badContentLength = false;
-  std::uint64_t contentLength = 0;
-  bool sawTransferEncoding = false;
-  bool badTransferEncoding = false;
-  unsigned chunkedCount = 0;
-  unsigned codingCount = 0;
-  bool otherCoding = false;
-  bool lastIsChunked = false;
-  bool expectContinue = false;
-  bool unsupportedExpect = false;
-
-  for (std::size_t h = 0; h < r.headerCount; ++h) {
-    const std::string_view name = r.headers[h].name;
-    const std::string_view value = r.headers[h].value;
-    // Cheap markers so the handler can skip header scans that would find nothing.
-    if (name.size() > 3 && (name[0] | 0x20) == 'i' && (name[1] | 0x20) == 'f' && name[2] == '-') {
-      r.hasConditionals = true;
-    }
-    switch (name.size()) {
-      case 5:
-        if (equalsIgnoreCase(name, "range")) r.hasRange = true;
-        break;
-      case 4:
-        if (equalsIgnoreCase(name, "host")) {
-          ++hostCount;
-          hostValue = value;
-        }
-        break;
-      case 6:
-        if (equalsIgnoreCase(name, "expect")) {
-          if (equalsIgnoreCase(value, "100-continue")) {
-            expectContinue = true;
-          } else {
-            unsupportedExpect = true;
-          }
-        }
-        break;
-      case 10:
-        if (equalsIgnoreCase(name, "connection")) {
-          forEachListElement(value, [&](std::string_view option) {
-            if (equalsIgnoreCase(option, "close")) sawClose = true;
-            if (equalsIgnoreCase(option, "keep-alive")) sawKeepAlive = true;
-            return true;
-          });
-        }
-        break;
-      case 14:
-        if (equalsIgnoreCase(name, "content-length")) {
-          // 1*DIGIT; a list or repeated field of one value is tolerated (RFC 9110 §8.6).
-          forEachListElement(value, [&](std::string_view e) {
-            std::uint64_t n = 0;
-            bool ok = !e.empty();
-            for (char ch : e) {
-              if (!isDigitChar(static_cast<unsigned char>(ch))) {
-                ok = false;
-                break;
-              }
-              const auto d = static_cast<std::uint64_t>(ch - '0');
-              if (n > (UINT64_MAX - d) / 10) {
-                ok = false;
-                break;
-              }
-              n = n * 10 + d;
-            }
-            if (!ok || (sawContentLength && n != contentLength)) {
-              badContentLength = true;
-              return false;
-            }
-            sawContentLength = true;
-            contentLength = n;
-            return true;
-          });
-        }
-        break;
-      case 17:
-        if (equalsIgnoreCase(name, "transfer-encoding")) {
-          sawTransferEncoding = true;
-          forEachListElement(value, [&](std::string_view e) {
-            if (e.empty()) return true;  // empty list elements are ignored (RFC 9110 §5.6.1)
-            const std::size_t semi = e.find(';');
-            const std::string_view coding = trimOws(e.substr(0, semi));
-            if (!isToken(coding)) {
-              badTransferEncoding = true;
-              return false;
-            }
-            ++codingCount;
-            lastIsChunked = equalsIgnoreCase(coding, "chunked");
-            if (lastIsChunked) {
-              ++chunkedCount;
-              // chunked takes no parameters (RFC 9112 §7).
-              if (semi != std::string_view::npos) badTransferEncoding = true;
-            } else {
-              otherCoding = true;
-            }
-            return !badTransferEncoding;
-          });
-        }
-        break;
-      default:
-        break;
-    }
-  }
-
-  const bool http11 = r.versionMinor == 1;
-  // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; more than one is always an error.
-  if (hostCount > 1 || (http11 && hostCount == 0)) return Status::BadRequest;
-  if (absoluteForm) {
-    // The target's authority wins and the field value is ignored (RFC 9112 §3.2.2).
-  } else if (hostCount == 1) {
-    bool hostEmpty = true;
-    if (!validHostPort(hostValue, hostEmpty)) return Status::BadRequest;
-    r.host = hostValue;
-  }
-
-  if (badContentLength) return Status::BadRequest;
-  if (sawTransferEncoding) {
-    // Both framings at once is the request-smuggling vector RFC 9112 §6.3 rejects; HTTP/1.0 has
-    // no chunked coding, so its framing would be ambiguous (§6.1).
-    if (sawContentLength || !http11 || badTransferEncoding || codingCount == 0 ||
-        chunkedCount > 1) {
-      return Status::BadRequest;
-    }
-    if (otherCoding || !lastIsChunked) return Status::NotImplemented;
-    r.framing = BodyFraming::Chunked;
-  } else if (sawContentLength) {
-    r.framing = BodyFraming::ContentLength;
-    r.contentLength = contentLength;
-  }
-
-  r.keepAlive = http11 ? !sawClose : (sawKeepAlive && !sawClose);
-  // An HTTP/1.0 client cannot understand 100 (Continue), so its Expect is ignored (§10.1.1).
-  if (http11) {
-    r.expectContinue = expectContinue;
-    r.unsupportedExpect = unsupportedExpect;
-  }
-  return Status::Ok;
-}
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "http/RequestParser.h"
 #include "http/Response.h"
+#include "server/ReplyWriter.h"
 #include "server/RequestHandler.h"
 #include "server/Server.h"
 
@@ -296,78 +297,21 @@ void Connection::failRequest(Status status) {
 }
 
 void Connection::queueReply(Reply& reply, const http::Request* req) {
-  http::ResponseHead head;
-  head.status = reply.status;
-  head.date = server_.date();
-  head.contentType = reply.contentType;
-  head.contentLength = reply.contentLength;
-  head.etag = reply.etag;
-  head.lastModifiedText = reply.lastModified;
-  head.location = reply.location;
-  head.cacheControl = reply.cacheControl;
-  head.contentEncoding = reply.contentEncoding;
-  head.vary = reply.vary;
-  head.acceptRanges = reply.acceptRanges;
-  head.contentRange = reply.contentRange;
-  head.extraHeaders = server_.config().extraHeaders;
-  if (reply.allow) head.allow = "GET, HEAD, OPTIONS";
-  if (reply.close) {
-    head.connection = http::ConnectionHeader::Close;
-  } else if (req && req->versionMinor == 0) {
-    head.connection = http::ConnectionHeader::KeepAlive;
-  }
-  char* p = out_.reserve(http::maxHeadSize(head));
-  out_.commit(http::writeResponseHead(head, p));
-
-  bool sendBody = !(req && req->method == http::Method::Head) && !forbidsContent(reply.status);
-  std::uint64_t bodyBytes = 0;
-  if (sendBody && reply.ranges.count > 1) {
-    queueMultipart(reply);
-    bodyBytes = reply.contentLength;
-  } else if (sendBody) {
-    if (reply.bodyInMemory) {
-      out_.append(reply.body);
-    } else {
-      int fd = reply.file->fd.get();
-      out_.appendFile(fd, reply.fileOffset, reply.contentLength, std::move(reply.file));
-    }
-    bodyBytes = reply.contentLength;
-  }
-
+  std::uint64_t bodyBytes = writeReply(out_, reply, req, server_.date(),
+                                       server_.config().extraHeaders);
   AccessLog& log = server_.accessLog();
-  if (log.enabled()) {
-    AccessEntry e;
-    e.status = http::code(reply.status);
-    e.bytes = bodyBytes;
-    if (req) {
-      e.method = req->methodText;
-      e.target = req->target;
-      e.versionMinor = req->versionMinor;
-      e.referer = req->find("Referer");
-      e.userAgent = req->find("User-Agent");
-    }
-    log.log(peer_, e, server_.loop().wallSeconds());
+  if (!log.enabled()) return;
+  AccessEntry e;
+  e.status = http::code(reply.status);
+  e.bytes = bodyBytes;
+  if (req) {
+    e.method = req->methodText;
+    e.target = req->target;
+    e.versionMinor = req->versionMinor;
+    e.referer = req->find("Referer");
+    e.userAgent = req->find("User-Agent");
   }
-}
-
-void Connection::queueMultipart(Reply& reply) {
-  // multipart/byteranges: part headers from memory, each part's bytes from memory or the fd.
-  std::string_view boundary(reply.boundary, http::kBoundaryLength);
-  std::size_t maxHeader = http::maxPartHeaderSize(boundary, reply.partType);
-  for (std::size_t i = 0; i < reply.ranges.count; ++i) {
-    const http::ByteRange& r = reply.ranges.ranges[i];
-    char* p = out_.reserve(maxHeader);
-    out_.commit(http::partHeader(boundary, reply.partType, r, reply.representationSize, i == 0,
-                                 p, maxHeader));
-    std::uint64_t length = r.last - r.first + 1;
-    if (reply.bodyInMemory) {
-      out_.append(reply.body.substr(r.first, length));
-    } else {
-      out_.appendFile(reply.file->fd.get(), static_cast<off_t>(r.first), length, reply.file);
-    }
-  }
-  char* p = out_.reserve(boundary.size() + 16);
-  out_.commit(http::closingDelimiter(boundary, p, boundary.size() + 16));
+  log.log(peer_, e, server_.loop().wallSeconds());
 }
 
 void Connection::startClosing() {

@@ -57,7 +57,6 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   void handleRequest(const http::Request& req, std::size_t headLength);
   void failRequest(http::Status status);
   void queueReply(Reply& reply, const http::Request* req);
-  void queueMultipart(Reply& reply);
   bool backlogged() const;
   void startClosing();
   void finishOutput();
