@@ -76,7 +76,11 @@ curl -sf -o /dev/null --max-time 5 "$URL" || die "GET $URL failed before the soa
 
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$PID/status"; }
 fds() { find "/proc/$PID/fd" -mindepth 1 -maxdepth 1 | wc -l; }
-cpu() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$PID/stat"; }
+# utime + stime: fields 14 and 15 of /proc/PID/stat, i.e. 12 and 13 after "pid (comm) ".
+cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' \
+    "/proc/$PID/stat"
+}
 # The descriptor count once wrk's connections are closed (stable for 0.5 s, at most 10 s).
 settled_fds() {
   local last now
@@ -105,7 +109,8 @@ check_run() {
   for k in connect read write timeout status; do
     [ "$(field "$line" "$k")" = 0 ] || die "wrk saw $k errors: $line"
   done
-  [ "$(field "$line" requests)" -ge "$want" ] || die "only $(field "$line" requests) of $want requests (MAX_SECONDS=$MAX_SECONDS reached?)"
+  [ "$(field "$line" requests)" -ge "$want" ] ||
+    die "only $(field "$line" requests) of $want requests (MAX_SECONDS=$MAX_SECONDS reached?)"
 }
 
 FDS0=$(settled_fds)
@@ -120,7 +125,7 @@ RSS1=$(rss)
 log "after $(field "$W" requests) requests: RSS ${RSS1} KiB, $FDS1 fds"
 
 REST=$((TOTAL - WARM))
-log "soak: $REST more requests ($THREADS threads, $CONNECTIONS connections, at most ${MAX_SECONDS}s)"
+log "soak: $REST more requests ($THREADS threads, $CONNECTIONS connections, <= ${MAX_SECONDS}s)"
 CPU_START=$(cpu)
 S=$(run_wrk "$REST" "$MAX_SECONDS")
 check_run "$S" "$REST"
@@ -131,12 +136,16 @@ kill -0 "$PID" 2>/dev/null || die "epserve died during the soak"
 curl -sf -o /dev/null --max-time 5 "$URL" || die "GET $URL failed after the soak"
 
 DONE=$(( $(field "$W" requests) + $(field "$S" requests) ))
-SECS=$(awk -v us="$(field "$S" duration_us)" 'BEGIN { printf "%.1f", us / 1e6 }')
-RATE=$(awk -v n="$(field "$S" requests)" -v us="$(field "$S" duration_us)" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
+N=$(field "$S" requests)
+US=$(field "$S" duration_us)
+SECS=$(awk -v us="$US" 'BEGIN { printf "%.1f", us / 1e6 }')
+RATE=$(awk -v n="$N" -v us="$US" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
+CPU=$(awk -v a="$CPU_START" -v b="$CPU_END" 'BEGIN { printf "%.1f", b - a }')
 GROWTH=$((RSS2 - RSS1))
-echo "requests        $DONE ($(field "$S" requests) in ${SECS}s = ${RATE}/s, p99 $(field "$S" p99_us) us)"
-echo "server CPU      $(awk -v a="$CPU_START" -v b="$CPU_END" 'BEGIN { printf "%.1f", b - a }') s during the soak"
-echo "RSS (KiB)       start $RSS0, after $WARM $RSS1, after $DONE $RSS2 (growth $GROWTH, limit $RSS_SLACK_KIB)"
+echo "requests        $DONE ($N in ${SECS}s = ${RATE}/s, p99 $(field "$S" p99_us) us)"
+echo "server CPU      $CPU s during the soak"
+echo "RSS (KiB)       start $RSS0, after $WARM $RSS1, after $DONE $RSS2 (growth $GROWTH," \
+  "limit $RSS_SLACK_KIB)"
 echo "descriptors     start $FDS0, after warm-up $FDS1, after soak $FDS2"
 
 fail=0

@@ -76,9 +76,17 @@ void renderDirectoryListing(reactor::Fd dir, std::string_view urlPath, std::stri
   html += "</h1>\n<table>\n";
   if (urlPath != "/") html += "<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n";
   for (const Entry& e : entries) {
-    // The link is relative: the encoded name alone, so "%2F" can never become a separator and
-    // a name like "//host" cannot turn into a protocol-relative URL.
-    std::string link = fs::encodeLocation(e.name, e.isDir).substr(1);
+    // The link is the encoded name alone, a relative path: "%2F" can never become a separator
+    // nor "//host" a protocol-relative URL. ':' is encoded too, so a name such as
+    // "javascript:alert(1)" cannot read as a URL scheme (RFC 3986 §4.2).
+    std::string link;
+    for (char c : fs::encodeLocation(e.name, e.isDir).substr(1)) {
+      if (c == ':') {
+        link += "%3A";
+      } else {
+        link += c;
+      }
+    }
     html += "<tr><td><a href=\"";
     appendHtmlEscaped(html, link);
     html += "\">";

@@ -85,7 +85,7 @@ void pump(std::vector<FloodClient>& clients, std::chrono::milliseconds bound) {
   }
 }
 
-TEST_CASE("abuse: 1000 connections against a 256-descriptor server: shed, no spin, recovers") {
+TEST_CASE("abuse: 1000 connections against a 256-descriptor server are shed without spinning") {
   REQUIRE(abuse::raiseDescriptorLimit() >= kFlood + 64);
   if (!std::filesystem::exists("/usr/bin/prlimit")) {
     FAIL("/usr/bin/prlimit (util-linux) is needed to start the server with a descriptor limit");
@@ -140,6 +140,12 @@ TEST_CASE("abuse: 1000 connections against a 256-descriptor server: shed, no spi
   pump(clients, 3s);
   const double holdWall = abuse::millisSince(holdStart) / 1000.0;
   const double holdCpu = abuse::cpuSeconds(pid) - holdCpuStart;
+  // At the limit, a newcomer is shed at once (closed without an answer), not left queued.
+  const auto probeStart = Clock::now();
+  Socket probe = Socket::connect(server.port());
+  Socket::Drained shedProbe;
+  if (probe.valid() && probe.sendAll(request)) shedProbe = probe.readToEnd(5s);
+  const double probeMs = abuse::millisSince(probeStart);
 
   std::size_t served = 0;
   std::size_t shed = 0;
@@ -159,6 +165,12 @@ TEST_CASE("abuse: 1000 connections against a 256-descriptor server: shed, no spi
           << " pending; server fds " << baseFds << " -> " << heldFds << "; CPU "
           << floodCpu << " s over the " << floodWall << " s flood, " << holdCpu << " s over a "
           << holdWall << " s hold (" << 100.0 * holdCpu / holdWall << "%)");
+  MESSAGE("a newcomer at the limit got " << shedProbe.bytes.size() << " bytes and was "
+          << std::string(shedProbe.timedOut ? "left waiting" : shedProbe.reset ? "reset" : "closed")
+          << " after " << probeMs << " ms");
+  CHECK(shedProbe.bytes.empty());
+  CHECK_FALSE(shedProbe.timedOut);
+  CHECK(probeMs < 1000.0);
   CHECK(pending == 0);
   CHECK(other == 0);           // nobody got a wrong or partial answer
   CHECK(served + shed == kFlood);

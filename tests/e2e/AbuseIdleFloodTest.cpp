@@ -2,6 +2,9 @@
 // and each must cost the server little memory (measured from /proc, reported, bounded).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -52,7 +55,7 @@ TEST_CASE("abuse: 5000 idle connections cost under 4 KiB each and a new client i
   while (idle.size() < kIdleConnections) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       Socket s = Socket::connect(served.server.port());
-      REQUIRE_MESSAGE(s.valid(), "connect " << idle.size() << " failed: " << strerror(errno));
+      REQUIRE_MESSAGE(s.valid(), "connect " << idle.size() << " failed: " << std::strerror(errno));
       idle.push_back(std::move(s));
     }
     const std::size_t want = baseFds + idle.size();

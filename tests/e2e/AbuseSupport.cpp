@@ -179,7 +179,8 @@ Socket::Drained Socket::readToEnd(std::chrono::milliseconds bound) {
   const auto deadline = Clock::now() + bound;
   std::string chunk(256 * 1024, '\0');
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
       result.timedOut = true;
       return result;
@@ -228,8 +229,9 @@ std::optional<std::size_t> parseHead(std::string_view stream, HttpResponse& out)
       throw std::runtime_error("bad header line: '" + std::string(line) + "'");
     }
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    auto blank = [](char c) { return c == ' ' || c == '\t'; };
+    while (!value.empty() && blank(value.front())) value.remove_prefix(1);
+    while (!value.empty() && blank(value.back())) value.remove_suffix(1);
     out.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   }
   return end + 4;
@@ -278,8 +280,9 @@ std::uint16_t listeningPort(const std::string& err) {
   const std::size_t colon = token.rfind(':');
   if (colon == std::string_view::npos) return 0;
   unsigned value = 0;
-  const auto [ptr, ec] = std::from_chars(token.data() + colon + 1, token.data() + token.size(), value);
-  if (ec != std::errc() || ptr != token.data() + token.size() || value == 0 || value > 65535) {
+  const char* last = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data() + colon + 1, last, value);
+  if (ec != std::errc() || ptr != last || value == 0 || value > 65535) {
     return 0;
   }
   return static_cast<std::uint16_t>(value);

@@ -249,7 +249,7 @@ TEST_CASE("autoindex: nested and escaped directory names, parent link, title esc
   CHECK(redirect.header("Location") == "/list/sub/");
 }
 
-TEST_CASE("autoindex: an index file wins; dot-dirs and missing dirs stay 404") {
+TEST_CASE("autoindex: an index file wins, dot-dirs and missing dirs stay 404") {
   ListedRoot root;
   Client client = root.served.connect();
   const HttpResponse docs = client.request(requestHead("GET", "/docs/"));
@@ -265,7 +265,7 @@ TEST_CASE("autoindex: an index file wins; dot-dirs and missing dirs stay 404") {
 }
 
 TEST_CASE("autoindex: without --autoindex a directory without index is 404") {
-  ListedRoot root({});
+  ListedRoot root(std::vector<std::string>{});
   Client client = root.served.connect();
   for (const std::string target : {"/list/", "/list/sub/", "/empty/"}) {
     CAPTURE(target);

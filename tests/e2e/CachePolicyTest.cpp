@@ -18,7 +18,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kPolicy = "public, max-age=3600, must-revalidate";
 
-TEST_CASE("cache: --cache-control is on 200, 206 and 304 file responses; the 404 page no-store") {
+TEST_CASE("cache: --cache-control is on 200, 206 and 304 file responses, the 404 page no-store") {
   ServedRoot served({"--cache-control", kPolicy});
   served.files.writeFile("big.bin", randomBytes(40000, 7));
   Client client = served.connect();

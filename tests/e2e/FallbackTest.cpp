@@ -100,7 +100,7 @@ TEST_CASE("fallback: HEAD, conditional requests, ranges and --cache-control appl
   CHECK(client.request(requestHead("GET", "/inbox/9.js")).header("Cache-Control") == "no-store");
 }
 
-TEST_CASE("fallback: a fallback in a subdirectory is used; a missing one, or none, means 404") {
+TEST_CASE("fallback: a fallback in a subdirectory is used, a missing one or none means 404") {
   {
     TempRoot files;
     files.writeFile("spa/shell.html", kShell);

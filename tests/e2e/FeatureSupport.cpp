@@ -2,6 +2,7 @@
 // The multipart parser is deliberately strict and length-driven, so framing errors cannot hide.
 #include "FeatureSupport.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>

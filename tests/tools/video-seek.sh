@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Tool test: headless Chromium plays a real WebM video (made here with ffmpeg) from epserve and
+# seeks to 1 s, 3 s and 5 s; the seeks must complete and the video must be fetched with ranges (206).
+set -euo pipefail
+. "$(dirname "$0")/fixture.bash"
+fixture_init "$@"
+need_command chromium ffmpeg
+
+# --- a 6-second VP8 WebM (a codec every Chromium build plays), keyframe each second. The noise
+# keeps the encoder near its bitrate, so the file is a few hundred KB, well above the 16 KiB the
+# server keeps in memory: it is sent with sendfile at each range's offset.
+VIDEO="$ROOT/media/seek.webm"
+mkdir -p "$ROOT/media"
+timeout -k 5 120 ffmpeg -nostdin -hide_banner -loglevel error -y \
+  -f lavfi -i 'testsrc=duration=6:size=320x240:rate=25,noise=alls=20:allf=t' \
+  -c:v libvpx -b:v 500k -minrate 500k -maxrate 500k -g 25 -an -f webm "$VIDEO" \
+  2>"$WORK/ffmpeg.err" || fail "ffmpeg could not make the video: $(tail -n 5 "$WORK/ffmpeg.err")"
+VIDEO_SIZE=$(stat -c %s "$VIDEO")
+[ "$(head -c 4 "$VIDEO" | od -An -tx1 | tr -d ' \n')" = 1a45dfa3 ] || fail "$VIDEO is not EBML/WebM"
+[ "$VIDEO_SIZE" -gt 150000 ] && [ "$VIDEO_SIZE" -lt 1000000 ] ||
+  fail "the video is $VIDEO_SIZE bytes, expected a few hundred KB"
+pass "ffmpeg: made a 6 s VP8 WebM of $VIDEO_SIZE bytes"
+
+# --- the page: after loadedmetadata it seeks to 1, 3 and 5 s, waiting for 'seeked' each time,
+# then sets document.title = 'seeked-3'. Each step is reported with a request for an existing
+# file with a query string, so the access log shows the page's progress as it happens.
+printf 'seek progress reports\n' >"$ROOT/seek-report.txt"
+cat >"$ROOT/seek.html" <<'EOF'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>loading</title></head>
+<body>
+<video id="v" src="/media/seek.webm" preload="auto" muted playsinline></video>
+<script>
+const video = document.getElementById('v');
+const targets = [1, 3, 5];
+let done = 0;
+function report(state) {
+  fetch('/seek-report.txt?state=' + encodeURIComponent(state), { cache: 'no-store' })
+    .catch(() => {});
+}
+report('vp8-' + (video.canPlayType('video/webm; codecs="vp8"') || 'no'));
+video.addEventListener('error', () => {
+  report('error-' + (video.error ? video.error.code + '-' + video.error.message : 'unknown'));
+});
+video.addEventListener('loadedmetadata', () => {
+  report('duration-' + video.duration.toFixed(2));
+  next();
+}, { once: true });
+video.addEventListener('seeked', () => {
+  done++;
+  report('seeked-' + done + '-at-' + video.currentTime.toFixed(2));
+  next();
+});
+function next() {
+  if (done === targets.length) {
+    document.title = 'seeked-' + done;
+    report('title-' + document.title);
+    return;
+  }
+  video.currentTime = targets[done];
+}
+</script>
+</body></html>
+EOF
+
+start_server
+
+# The page reports by itself; the browser runs in real time until it has (a virtual-time budget
+# can run out while the media pipeline is still seeking) and is then stopped by its pid.
+mkdir -p "$WORK/home"
+HOME="$WORK/home" XDG_CONFIG_HOME="$WORK/home/.config" XDG_CACHE_HOME="$WORK/home/.cache" \
+  timeout -k 5 90 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+  --disable-quic --no-first-run --disable-background-networking --disable-component-update \
+  --disable-sync --disable-extensions --hide-scrollbars --autoplay-policy=no-user-gesture-required \
+  --user-data-dir="$(mktemp -d "$WORK/profile.XXXXXX")" "$BASE/seek.html" \
+  >"$WORK/chromium.out" 2>"$WORK/chromium.err" &
+BROWSER_PID=$!
+FIXTURE_PIDS+=("$BROWSER_PID")
+
+REPORT='"GET /seek-report\.txt\?state='
+finished() { grep -Eq "${REPORT}(title-|error-)" "$ACCESS_LOG" || pid_gone "$BROWSER_PID"; }
+wait_until 60 finished || true
+stop_pid "$BROWSER_PID" TERM 10 || true
+
+reports=$(grep -Eo "${REPORT}[^ ]*" "$ACCESS_LOG" | sed 's/.*state=//' || true)
+if grep -q '^error-' <<<"$reports"; then
+  fail "chromium could not play the VP8 WebM: $(grep '^error-' <<<"$reports" | head -n 1)" \
+    "(canPlayType: $(grep '^vp8-' <<<"$reports" || echo none))"
+fi
+[ -n "$reports" ] || fail "the page reported nothing: $(tail -n 5 "$WORK/chromium.err")"
+grep -qx 'vp8-probably' <<<"$reports" || fail "canPlayType(vp8) is not 'probably': $reports"
+grep -qx 'duration-6.00' <<<"$reports" || fail "no 6 s duration from loadedmetadata: $reports"
+expected=$'seeked-1-at-1.00\nseeked-2-at-3.00\nseeked-3-at-5.00'
+[ "$(grep '^seeked-' <<<"$reports")" = "$expected" ] ||
+  fail "the seeks did not land at 1, 3 and 5 s in order: $(paste -sd' ' <<<"$reports")"
+grep -qx 'title-seeked-3' <<<"$reports" || fail "the page title never became 'seeked-3': $reports"
+pass "chromium: metadata (6.00 s), seeked to 1.00, 3.00 and 5.00 s, title 'seeked-3'"
+
+# --- the video went out as byte ranges: Chromium's media loader always sends Range, so every
+# answer for the video is 206 (or 304 when its cache revalidates a range it already holds), never
+# a 200 or an error, and the first one carries bytes.
+video_lines=$(grep -E '"GET /media/seek\.webm HTTP/1\.1" ' "$ACCESS_LOG" || true)
+[ -n "$video_lines" ] || fail "the access log has no request for the video"
+statuses=$(sed -E 's/.*"GET \/media\/seek\.webm HTTP\/1\.1" ([0-9]{3}) ([0-9]+) .*/\1/' <<<"$video_lines")
+bad=$(grep -vE '^(206|304)$' <<<"$statuses" || true)
+[ -z "$bad" ] || fail "the video was answered with $(paste -sd' ' <<<"$bad"):"$'\n'"$video_lines"
+ranged=$(grep -c '^206$' <<<"$statuses" || true)
+[ "$ranged" -ge 1 ] || fail "no 206 response for the video:"$'\n'"$video_lines"
+first_bytes=$(grep -m 1 '" 206 ' <<<"$video_lines" | sed -E 's/.*" 206 ([0-9]+) .*/\1/')
+[ "$first_bytes" -gt 0 ] && [ "$first_bytes" -le "$VIDEO_SIZE" ] ||
+  fail "the first 206 for the video sent '$first_bytes' bytes"
+pass "epserve: the video was served as $(wc -l <<<"$video_lines") range response(s):" \
+  "$(paste -sd' ' <<<"$statuses") (first 206 sent $first_bytes of $VIDEO_SIZE bytes)"
+echo "video-seek: all checks passed"
