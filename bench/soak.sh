@@ -43,13 +43,21 @@ trap cleanup EXIT
 mkdir -p "$WORK/www"
 cp www/index.html www/noIndex.html "$WORK/www/"
 
-# Each wrk thread stops after its share of responses; done() prints one parseable line.
+# Each wrk thread stops after its share of responses and says so in a marker file: wrk's main
+# thread sleeps out the whole -d duration regardless, so the script wakes it with SIGINT once
+# every thread has stopped. done() prints one parseable summary line.
 cat >"$WORK/count.lua" <<'LUA'
 local limit = tonumber(os.getenv("SOAK_PER_THREAD"))
+local marker = os.getenv("SOAK_MARKER")
 local seen = 0
 function response(status, headers, body)
   seen = seen + 1
-  if seen >= limit then wrk.thread:stop() end
+  if seen == limit then
+    local f = io.open(marker, "a")
+    f:write("stopped\n")
+    f:close()
+    wrk.thread:stop()
+  end
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -96,12 +104,40 @@ settled_fds() {
 
 # run_wrk REQUESTS SECONDS: prints the SOAK line; fails on errors or a short count.
 run_wrk() {
-  local want=$1 bound=$2 per out line
+  local want=$1 bound=$2 per marker wrk_pid line stopped=0
   per=$(( (want + THREADS - 1) / THREADS ))
-  out=$(SOAK_PER_THREAD=$per timeout $((bound + 30)) wrk -t "$THREADS" -c "$CONNECTIONS" \
-        -d "${bound}s" --timeout 5s -s "$WORK/count.lua" "$URL") || die "wrk failed: $out"
-  line=$(grep '^SOAK ' <<<"$out") || die "no summary from wrk: $out"
+  marker=$WORK/stopped.$want
+  : >"$marker"
+  SOAK_PER_THREAD=$per SOAK_MARKER=$marker wrk -t "$THREADS" -c "$CONNECTIONS" -d "${bound}s" \
+    --timeout 5s -s "$WORK/count.lua" "$URL" >"$WORK/wrk.out" 2>&1 &
+  wrk_pid=$!
+  for _ in $(seq 1 $((bound * 10 + 100))); do
+    kill -0 "$wrk_pid" 2>/dev/null || break
+    if [ "$(wc -l <"$marker")" -ge "$THREADS" ]; then
+      stopped=1
+      kill -INT "$wrk_pid"
+      break
+    fi
+    sleep 0.1
+  done
+  if ! wait_bounded "$wrk_pid" 30; then
+    kill -KILL "$wrk_pid" 2>/dev/null || true
+    die "wrk did not finish (stopped threads: $(wc -l <"$marker"))"
+  fi
+  [ "$stopped" = 1 ] || log "wrk ran out its ${bound}s bound before its threads stopped"
+  line=$(grep '^SOAK ' "$WORK/wrk.out") || die "no summary from wrk: $(cat "$WORK/wrk.out")"
   echo "$line"
+}
+# wait_bounded PID SECONDS: waits for a child of this shell; false if it is still running.
+wait_bounded() {
+  for _ in $(seq 1 $(($2 * 10))); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      wait "$1" 2>/dev/null || true
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
 }
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"; }
 check_run() {
