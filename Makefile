@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080
 
-.PHONY: all deps test-deps build build-test run test bench fuzz fuzz-regress lint test-container capture clean
+.PHONY: all deps test-deps build build-test run test bench soak memcheck fuzz fuzz-regress lint test-container capture clean
 
 all: build
 
@@ -34,6 +34,14 @@ test: build-test
 # Performance: epserve, nginx and lighttpd side by side (see bench/README.md).
 bench: deps
 	bash bench/run.sh
+
+# 10 million keep-alive requests: RSS and descriptors must come back (see bench/SOAK.md).
+soak: deps
+	bash bench/soak.sh
+
+# The server under valgrind memcheck: zero errors, zero leaks, no descriptors left at exit.
+memcheck: deps
+	bash scripts/memcheck.sh
 
 # libFuzzer targets for FUZZ_SECONDS each (default 60); fuzz-regress replays the corpus only.
 fuzz:

@@ -2,7 +2,8 @@
 # Runs epserve under valgrind memcheck through a representative set of requests and a SIGTERM;
 # fails on any memory error, definite or indirect leak, or any descriptor but 0/1/2 open at exit.
 # Usage: scripts/memcheck.sh   (builds build/memcheck: Debug, no sanitizers; exits 0 when clean)
-# Knobs: BUILD (build dir), JOBS, KEEP=1 keeps the scratch dir (root, logs) for inspection.
+# Knobs: BUILD (build dir), JOBS, KEEP=1 keeps the scratch dir (root, logs) for inspection,
+# EPSERVE_ARGS adds server flags (e.g. EPSERVE_ARGS='--workers 2').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -48,6 +49,8 @@ echo 'b' >"$ROOT/plain/b.txt"
 echo 'secret' >"$ROOT/.hidden"
 echo 'ok' >"$ROOT/.well-known/probe.txt"
 
+read -r -a EXTRA_ARGS <<<"${EPSERVE_ARGS:-}"
+
 # Only 0/1/2 may reach valgrind (whatever this shell inherited is closed in the subshell), and
 # valgrind reports on fd 2 (--log-fd=2) so its own log file is not one more open descriptor.
 log "starting epserve under valgrind"
@@ -59,7 +62,7 @@ log "starting epserve under valgrind"
   exec valgrind --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=yes --log-fd=2 \
     "$EPSERVE" -i "$HOST" -p 0 -r "$ROOT" --autoindex --cache-control 'max-age=60' \
-    --header 'X-Memcheck: 1' --max-body-size 4096 --header-timeout 2 \
+    --header 'X-Memcheck: 1' --max-body-size 4096 --header-timeout 2 "${EXTRA_ARGS[@]}" \
     <"/dev/null" >"$WORK/stdout" 2>"$WORK/stderr"
 ) &
 PID=$!

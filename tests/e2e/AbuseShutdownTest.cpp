@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -216,13 +218,13 @@ TEST_CASE("abuse: SIGTERM under 200 busy downloads finishes every started respon
       ++partial;
       if (partial <= 3) {
         MESSAGE("cut short: " << d.bodyGot << " of " << kFileSize << " body bytes"
-                              << (d.reset ? " (reset)" : " (EOF)"));
+                              << std::string(d.reset ? " (reset)" : " (EOF)"));
       }
     }
     stillOpen += !d.ended;
   }
   MESSAGE("graceful shutdown: " << before << " downloads before SIGTERM; " << startedAtSignal
-                                << " responses in flight at SIGTERM, " << finishedAfter
+                                << " responses arriving at SIGTERM, " << finishedAfter
                                 << " completed after it; " << partial << " cut short; exit "
                                 << (status ? std::to_string(*status) : "none") << " after "
                                 << exitMs << " ms");

@@ -110,12 +110,14 @@ TEST_CASE("abuse: 1000 clients reset mid-request-line / mid-headers / mid-body /
                       Vanish::MidResponse}) {
     std::size_t reached = 0;
     for (std::size_t done = 0; done < kPerKind; done += kBatch) {
-      reached += vanishBatch(served, kind, baseFds);
+      const std::size_t got = vanishBatch(served, kind, baseFds);
+      reached += got;
+      if (got != kBatch) break;  // it already failed: do not spend minutes failing again
     }
     MESSAGE(std::string(nameOf(kind)) << ": " << reached << " of " << kPerKind
-                         << " clients reset at that point");
-    CHECK(reached == kPerKind);
+                                      << " clients reset at that point");
     reachedTotal += reached;
+    REQUIRE(reached == kPerKind);
   }
   const double vanishMs = abuse::millisSince(start);
 
