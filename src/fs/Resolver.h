@@ -39,8 +39,6 @@ class Resolver {
   // errno set when it is missing, not a directory, or outside the root.
   epserve::reactor::Fd openDirectory(std::string_view relative) const;
 
-  int rootFd() const { return root_.get(); }
-
  private:
   epserve::reactor::Fd root_;
   std::string indexName_;

@@ -19,7 +19,6 @@ class Acceptor final : public IoHandler {
 
   // Stops accepting: unregisters and closes the listening socket (new connects are refused).
   void close();
-  bool listening() const { return listener_.valid(); }
 
   void onEvents(std::uint32_t events) override;
 

@@ -53,7 +53,7 @@ void EventLoop::remove(int fd) {
 
 void EventLoop::unpost(IoHandler* handler) {
   std::erase(posted_, handler);
-  std::replace(running_posted_.begin(), running_posted_.end(), handler,
+  std::replace(runningPosted_.begin(), runningPosted_.end(), handler,
                static_cast<IoHandler*>(nullptr));
 }
 
@@ -76,12 +76,12 @@ int EventLoop::pollTimeout() const {
 }
 
 void EventLoop::runPosted() {
-  running_posted_.swap(posted_);
-  for (std::size_t i = 0; i < running_posted_.size(); ++i) {
+  runningPosted_.swap(posted_);
+  for (std::size_t i = 0; i < runningPosted_.size(); ++i) {
     // unpost() may null out entries of this batch while it runs.
-    if (IoHandler* h = running_posted_[i]) h->onEvents(0);
+    if (IoHandler* h = runningPosted_[i]) h->onEvents(0);
   }
-  running_posted_.clear();
+  runningPosted_.clear();
 }
 
 void EventLoop::run() {

@@ -63,7 +63,7 @@ class EventLoop {
   std::array<epoll_event, 512> ready_{};
   std::vector<TimeoutList*> timeoutLists_;
   std::vector<IoHandler*> posted_;
-  std::vector<IoHandler*> running_posted_;
+  std::vector<IoHandler*> runningPosted_;
   std::function<void()> beforeSleep_;
   IoHandler* priority_ = nullptr;
 };

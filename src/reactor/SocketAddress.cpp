@@ -12,16 +12,6 @@ std::uint16_t SocketAddress::port() const {
   return ntohs(addr.any.sa_family == AF_INET6 ? addr.v6.sin6_port : addr.v4.sin_port);
 }
 
-std::string SocketAddress::host() const {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (addr.any.sa_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &addr.v6.sin6_addr, buf, sizeof(buf));
-  } else {
-    ::inet_ntop(AF_INET, &addr.v4.sin_addr, buf, sizeof(buf));
-  }
-  return buf;
-}
-
 std::size_t SocketAddress::format(char* buf, std::size_t size) const {
   char host[INET6_ADDRSTRLEN] = {};
   int n;

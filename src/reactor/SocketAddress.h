@@ -19,8 +19,6 @@ struct SocketAddress {
   socklen_t length = sizeof(addr);
 
   std::uint16_t port() const;
-  // Numeric host: "127.0.0.1" or "::1" (no brackets).
-  std::string host() const;
   // host:port, with brackets around IPv6 hosts.
   std::string toString() const;
   // Writes host:port into buf (NUL-terminated, truncated to size); returns the length.

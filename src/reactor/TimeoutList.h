@@ -60,9 +60,6 @@ class TimeoutList {
   // on any list, including this one (it then lands behind `now` and waits a full duration).
   void expire(Millis now);
 
-  Millis duration() const { return duration_; }
-  void setDuration(Millis d) { duration_ = d; }  // only while the list is empty
-
  private:
   Millis duration_;
   Timer* head_ = nullptr;

@@ -136,23 +136,19 @@ void Connection::drive() {
   if (peerClosed_ && !waitingForOutput &&
       (state_ == State::ReadingHead || state_ == State::ReadingBody)) {
     // The client sent its last byte and every complete request is answered: drop a partial
-    // request, finish sending, close.
-    if (out_.empty()) {
-      close();
-      return;
-    }
+    // request (and the reply held for its body), finish sending, close.
     if (state_ == State::ReadingBody) out_.truncate(heldMark_);
-    state_ = State::Closing;
     if (out_.empty()) {
       close();
       return;
     }
+    state_ = State::Closing;
     if (writable_) {
       drive();
       return;
     }
   }
-  if (in_.empty()) in_.releaseIfEmpty();
+  in_.releaseIfEmpty();
   out_.releaseIfEmpty();
   updateTimer();
 }

@@ -45,7 +45,6 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   void onTimeout() override;
 
   State state() const { return state_; }
-  bool idle() const { return state_ == State::ReadingHead && in_.empty() && out_.empty(); }
 
   std::size_t serverIndex = 0;  // position in Server's list of open connections
 

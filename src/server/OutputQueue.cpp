@@ -80,7 +80,7 @@ OutputQueue::FlushResult OutputQueue::flush(int sock) {
     std::uint64_t end = seg ? seg->at : appended_;
     if (held_) end = std::min(end, hold_.byte);
     if (end <= start) {
-      if (bytes_.empty()) bytes_.releaseIfEmpty();
+      bytes_.releaseIfEmpty();
       return FlushResult::Drained;
     }
     auto len = static_cast<std::size_t>(end - start);

@@ -22,7 +22,6 @@ class OutputQueue {
 
   explicit OutputQueue(reactor::BufferPool& pool) : bytes_(pool) {}
 
-  reactor::Buffer& bytes() { return bytes_; }
   void append(std::string_view s) { bytes_.append(s); appended_ += s.size(); }
   // Space for `n` bytes; follow with commit(written).
   char* reserve(std::size_t n) { return bytes_.reserve(n); }

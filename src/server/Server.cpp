@@ -5,7 +5,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <csignal>
 
 namespace epserve::server {
 

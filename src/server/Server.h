@@ -39,8 +39,6 @@ class Server final : public reactor::TimeoutHandler, public reactor::IoHandler {
   // beginShutdown() from any thread (or a signal handler): wakes the loop to do it.
   void requestShutdown() { shutdownRequest_.notify(); }
 
-  std::size_t openConnections() const { return open_.size(); }
-
   // Shared with the connections (all single-threaded, one loop).
   reactor::EventLoop& loop() { return loop_; }
   const Config& config() const { return config_; }
