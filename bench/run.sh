@@ -19,7 +19,8 @@ BASE_PORT=${BASE_PORT:-18080}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 OUT=${OUT:-$BENCH/out}
-EPSERVE=$REPO/build/bench/epserve
+# EPSERVE=/path/to/epserve benchmarks a prebuilt binary (e.g. a baseline) instead of building one.
+EPSERVE=${EPSERVE:-}
 
 readonly ALL_SERVERS="epserve nginx lighttpd"
 readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file64m"
@@ -64,7 +65,11 @@ log "installing missing packages: checking $PACKAGES"
 # shellcheck disable=SC2086  # one argument per package
 bash "$REPO/scripts/install-deps.sh" $PACKAGES
 
-if contains "$SERVERS" epserve; then
+if contains "$SERVERS" epserve && [[ -n $EPSERVE ]]; then
+  [[ -x $EPSERVE ]] || die "EPSERVE=$EPSERVE is not an executable"
+  log "benchmarking the prebuilt $EPSERVE"
+elif contains "$SERVERS" epserve; then
+  EPSERVE=$REPO/build/bench/epserve
   log "building epserve (Release) in build/bench"
   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF >/dev/null
   cmake --build build/bench -j2 --target epserve >/dev/null

@@ -3,39 +3,9 @@
 
 #include <cstdint>
 
-#include "http/CharClass.h"
+#include "http/Syntax.h"
 
 namespace epserve::http {
-
-namespace {
-
-std::string_view trimOws(std::string_view v) {
-  while (!v.empty() && isOws(v.front())) v.remove_prefix(1);
-  while (!v.empty() && isOws(v.back())) v.remove_suffix(1);
-  return v;
-}
-
-// Calls f(element) for each OWS-trimmed element of a comma-separated list (RFC 9110 §5.6.1),
-// empty elements included; f returns false to stop early.
-template <typename F>
-void forEachListElement(std::string_view v, F&& f) {
-  for (;;) {
-    const std::size_t comma = v.find(',');
-    if (!f(trimOws(v.substr(0, comma)))) return;
-    if (comma == std::string_view::npos) return;
-    v.remove_prefix(comma + 1);
-  }
-}
-
-bool isToken(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!has(static_cast<unsigned char>(c), kTchar)) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 bool validHostPort(std::string_view v, bool& hostEmpty) {
   std::size_t i = 0;
@@ -140,20 +110,7 @@ Status applyFieldSemantics(Request& r, bool absoluteForm) {
           // 1*DIGIT; a list or repeated field of one value is tolerated (RFC 9110 §8.6).
           forEachListElement(value, [&](std::string_view e) {
             std::uint64_t n = 0;
-            bool ok = !e.empty();
-            for (char ch : e) {
-              if (!isDigitChar(static_cast<unsigned char>(ch))) {
-                ok = false;
-                break;
-              }
-              const auto d = static_cast<std::uint64_t>(ch - '0');
-              if (n > (UINT64_MAX - d) / 10) {
-                ok = false;
-                break;
-              }
-              n = n * 10 + d;
-            }
-            if (!ok || (sawContentLength && n != contentLength)) {
+            if (!parseDecimal(e, n) || (sawContentLength && n != contentLength)) {
               badContentLength = true;
               return false;
             }

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "http/Syntax.h"
+
 namespace epserve::http {
 
 enum class Method : std::uint8_t { Get, Head, Options, Post, Put, Delete, Patch, Other };
@@ -44,22 +46,5 @@ struct Request {
   // First header with this name (ASCII case-insensitive), or an empty view with data() == nullptr.
   std::string_view find(std::string_view name) const;
 };
-
-// ASCII case-insensitive equality, the comparison HTTP uses for field names and tokens.
-// Inline: it runs for every header lookup, and the length check alone settles most calls.
-// Folding only A-Z keeps it locale-free and leaves obs-text bytes alone.
-inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x != y) {
-      const auto lx = (x >= 'A' && x <= 'Z') ? (x | 0x20) : x;
-      const auto ly = (y >= 'A' && y <= 'Z') ? (y | 0x20) : y;
-      if (lx != ly) return false;
-    }
-  }
-  return true;
-}
 
 }  // namespace epserve::http

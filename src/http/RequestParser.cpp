@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "http/CharClass.h"
+#include "http/Syntax.h"
 #include "http/FieldSemantics.h"
 
 namespace epserve::http {
