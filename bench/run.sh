@@ -23,7 +23,9 @@ OUT=${OUT:-$BENCH/out}
 EPSERVE=${EPSERVE:-}
 
 readonly ALL_SERVERS="epserve nginx lighttpd"
-readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file64m"
+readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100"
+# `make bench` SCENARIOS=sweep: every file size against the peers (see bench/README.md).
+readonly SWEEP_SCENARIOS="file64k file256k large file16m file64m large100"
 readonly PACKAGES="wrk nginx lighttpd apache2-utils valgrind python3 curl"
 readonly C10K_CONNECTIONS=10000
 readonly HOST=127.0.0.1
@@ -48,6 +50,7 @@ toSeconds() {
 for s in $SERVERS; do
   contains "$ALL_SERVERS" "$s" || die "unknown server '$s' (known: $ALL_SERVERS)"
 done
+[[ $SCENARIOS == sweep ]] && SCENARIOS=$SWEEP_SCENARIOS
 for s in $SCENARIOS; do
   contains "$ALL_SCENARIOS" "$s" || die "unknown scenario '$s' (known: $ALL_SCENARIOS)"
 done
@@ -119,7 +122,9 @@ HTML
   fi
   head -c 4096 /dev/urandom >"$DOCROOT/4k.bin"
   head -c 65536 /dev/urandom >"$DOCROOT/64k.bin"
+  head -c 262144 /dev/urandom >"$DOCROOT/256k.bin"
   head -c 1048576 /dev/urandom >"$DOCROOT/1m.bin"
+  head -c 16777216 /dev/urandom >"$DOCROOT/16m.bin"
   head -c 67108864 /dev/urandom >"$DOCROOT/64m.bin"
 }
 makeDocroot
@@ -327,6 +332,10 @@ resetHwm() {
 CLK_TCK=$(getconf CLK_TCK)
 
 # Busy ticks of the whole machine (user nice system irq softirq steal over all CPUs).
+# busy and total ticks of one CPU ("busy total"): where the work ran, kernel work included.
+coreTicks() {
+  awk -v c="cpu$1" '$1 == c { b = $2 + $3 + $4 + $7 + $8 + $9; print b, b + $5 + $6; exit }' /proc/stat
+}
 machineBusy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 
 # On a shared machine, wait (at most QUIET_WAIT s) for a second in which other work used less than
@@ -369,6 +378,9 @@ scenarioParams() {
     large) CONNS=10; URLPATH=/1m.bin; WANT_BYTES=1048576; METRIC=MB/s ;;
     file4k) CONNS=10; URLPATH=/4k.bin; WANT_BYTES=4096; METRIC=MB/s ;;
     file64k) CONNS=10; URLPATH=/64k.bin; WANT_BYTES=65536; METRIC=MB/s ;;
+    file256k) CONNS=10; URLPATH=/256k.bin; WANT_BYTES=262144; METRIC=MB/s ;;
+    file16m) CONNS=10; URLPATH=/16m.bin; WANT_BYTES=16777216; METRIC=MB/s ;;
+    large100) CONNS=100; URLPATH=/1m.bin; WANT_BYTES=1048576; METRIC=MB/s ;;
     file64m) CONNS=10; URLPATH=/64m.bin; WANT_BYTES=67108864; METRIC=MB/s ;;
     pipeline)
       CONNS=50; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
@@ -415,7 +427,8 @@ checkAt() {
 TSV=$OUT/results.tsv
 TSV_COLUMNS=(round scenario server status metric value requests p50_ms p99_ms max_ms socket_errors
          non2xx3xx cpu_s cpu_us_per_req rss_before_kb hwm_during_kb rss_after_kb hwm_reset
-         rss_per_conn_bytes ir_per_req other_cpu_pct)
+         rss_per_conn_bytes ir_per_req other_cpu_pct srv_core_pct cli_core_pct
+         srv_cpu_ms_per_mb wrk_cpu_ms_per_mb)
 (IFS=$'\t'; printf '%s\n' "${TSV_COLUMNS[*]}") >"$TSV"
 
 # row FIELD=VALUE...: appends one line to results.tsv; unnamed fields are NA.
@@ -473,13 +486,22 @@ runWrk() {
     sleep 1
   fi
   [[ $scen == c10k ]] || rb=$(statusKb "$pid" VmRSS)
-  local b0 c0 ns0
+  local b0 c0 ns0 sc0 cc0
   b0=$(machineBusy); c0=$(childTicks); ns0=$(date +%s%N)
+  sc0=$(coreTicks "$SERVER_CPU"); cc0=$(coreTicks "$CLIENT_CPU")
   t0=$(cpuTicks "$pid")
   if ! client "$raw.txt" "$bound" wrk -t1 -c"$CONNS" -d"$DURATION" "${WRK_ARGS[@]}" "$url"; then
     log "wrk failed for $scen $name; see $raw.txt"
   fi
   t1=$(cpuTicks "$pid")
+  # Each core's busy share over the run: on loopback the kernel's transmit work for the server's
+  # bytes can run on the client's core (softirq on ACK), which the per-process times hide.
+  local srvCore cliCore sc1 cc1
+  sc1=$(coreTicks "$SERVER_CPU"); cc1=$(coreTicks "$CLIENT_CPU")
+  srvCore=$(awk -v a="$sc0" -v b="$sc1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    t = y[2] - x[2]; if (t > 0) printf "%.0f", (y[1] - x[1]) * 100 / t; else print "NA" }')
+  cliCore=$(awk -v a="$cc0" -v b="$cc1" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    t = y[2] - x[2]; if (t > 0) printf "%.0f", (y[1] - x[1]) * 100 / t; else print "NA" }')
   # CPU spent by neither this server nor wrk (other jobs, ksoftirqd, kworkers), in % of one core:
   # a shared machine shows up here, and summarize.py flags the runs it may have slowed.
   local otherPct
@@ -496,10 +518,15 @@ runWrk() {
     return 0
   fi
   for kv in ${line#WRK_RESULT }; do w[${kv%%=*}]=${kv#*=}; done
-  local reqs=${w[requests]} value cpuS cpuUs perConn=NA sockErr
+  local reqs=${w[requests]} value cpuS cpuUs perConn=NA sockErr srvPerMb=NA wrkPerMb=NA
   sockErr=$(( w[connect] + w[read] + w[write] + w[timeout] ))
   if [[ $METRIC == MB/s ]]; then
     value=$(awk -v b="${w[bytes]}" -v d="${w[duration_us]}" 'BEGIN { printf "%.1f", b / d }')
+    # CPU milliseconds per MB (10^6 bytes) moved: the server's own and wrk's (a reaped child).
+    srvPerMb=$(awk -v t=$(( t1 - t0 )) -v h="$CLK_TCK" -v b="${w[bytes]}" \
+                 'BEGIN { if (b > 0) printf "%.3f", t * 1e3 / h / (b / 1e6); else print "NA" }')
+    wrkPerMb=$(awk -v t=$(( $(childTicks) - c0 )) -v h="$CLK_TCK" -v b="${w[bytes]}" \
+                 'BEGIN { if (b > 0) printf "%.3f", t * 1e3 / h / (b / 1e6); else print "NA" }')
   else
     value=$(awk -v n="$reqs" -v d="${w[duration_us]}" 'BEGIN { printf "%.0f", n * 1e6 / d }')
   fi
@@ -515,9 +542,11 @@ runWrk() {
       p99_ms="$(awk -v v="${w[p99_us]}" "$ms")" max_ms="$(awk -v v="${w[max_us]}" "$ms")" \
       socket_errors="$sockErr" non2xx3xx="${w[status]}" cpu_s="$cpuS" cpu_us_per_req="$cpuUs" \
       rss_before_kb="$rb" hwm_during_kb="$ha" rss_after_kb="$ra" hwm_reset="$hwmReset" \
-      rss_per_conn_bytes="$perConn" other_cpu_pct="$otherPct"
+      rss_per_conn_bytes="$perConn" other_cpu_pct="$otherPct" srv_core_pct="$srvCore" \
+      cli_core_pct="$cliCore" srv_cpu_ms_per_mb="$srvPerMb" wrk_cpu_ms_per_mb="$wrkPerMb"
   log "r$round $scen $name: $value $METRIC, p99 $(awk -v v="${w[p99_us]}" "$ms") ms," \
-      "socket errors $sockErr, CPU ${cpuUs} us/req, other CPU ${otherPct}%"
+      "socket errors $sockErr, CPU ${cpuUs} us/req, other CPU ${otherPct}%," \
+      "cores busy: server ${srvCore}% wrk ${cliCore}%"
   sleep 1
 }
 

@@ -15,7 +15,10 @@ DESCRIPTIONS = {
   "large": "GET /1m.bin (1 MiB), keep-alive, 10 connections",
   "file4k": "GET /4k.bin, keep-alive, 10 connections",
   "file64k": "GET /64k.bin, keep-alive, 10 connections",
+  "file256k": "GET /256k.bin, keep-alive, 10 connections",
+  "file16m": "GET /16m.bin, keep-alive, 10 connections",
   "file64m": "GET /64m.bin, keep-alive, 10 connections",
+  "large100": "GET /1m.bin (1 MiB), keep-alive, 100 connections",
   "pipeline": "GET /index.html, 16 requests pipelined per write, 50 connections",
   "c10k": "GET /index.html over 10,000 concurrent keep-alive connections",
   "callgrind": "instructions (callgrind Ir) per keep-alive GET /index.html, ab -k -c 10",
@@ -82,6 +85,10 @@ def main():
       "cpu": median(num(r["cpu_us_per_req"]) for r in ok),
       "other": max((v for v in map(num, (r["other_cpu_pct"] for r in ok)) if v is not None),
                    default=None),
+      "srvCore": median(num(r.get("srv_core_pct")) for r in ok),
+      "cliCore": median(num(r.get("cli_core_pct")) for r in ok),
+      "srvPerMb": median(num(r.get("srv_cpu_ms_per_mb")) for r in ok),
+      "wrkPerMb": median(num(r.get("wrk_cpu_ms_per_mb")) for r in ok),
       "runs": len(ok),
       "failed": sorted({r["status"] for r in runs if r["status"] != "ok"}),
       "rows": ok,
@@ -119,6 +126,20 @@ def main():
       lines.append(f"| {scen} | {server} | {s['metric'] or 'n/a'} | {fmt(s['median'])} | {spread} "
                    f"| {fmt(s['p99'], 2)} | {fmt(s['errors'], 0)} | {fmt(s['cpu'], 2)} "
                    f"| {rel} | {relCpu} | {fmt(s['other'], 0)} | {runs} |")
+
+  bulk = [(scen, server) for scen in scenarios for server in servers
+          if (scen, server) in stats and stats[(scen, server)]["metric"] == "MB/s"
+          and stats[(scen, server)]["rows"]]
+  if bulk:
+    lines += ["", "Where the work goes in the file scenarios (medians over runs): each core's busy "
+              "share (server pinned to one, wrk to the other; kernel time included) and CPU "
+              "milliseconds per MB moved, the server's own and wrk's:", "",
+              "| scenario | server | MB/s | server core busy % | wrk core busy % "
+              "| server CPU ms/MB | wrk CPU ms/MB |", "|---|---|--:|--:|--:|--:|--:|"]
+    for scen, server in bulk:
+      s = stats[(scen, server)]
+      lines.append(f"| {scen} | {server} | {fmt(s['median'])} | {fmt(s['srvCore'], 0)} "
+                   f"| {fmt(s['cliCore'], 0)} | {fmt(s['srvPerMb'], 3)} | {fmt(s['wrkPerMb'], 3)} |")
 
   c10k = [(server, stats[("c10k", server)]) for server in servers if ("c10k", server) in stats]
   c10k = [(server, s) for server, s in c10k if s["rows"]]

@@ -109,11 +109,11 @@ int main(int argc, char** argv) {
     reactor::SocketAddress::parse(config.address, config.port, address);
     const bool shared = config.workers > 1;
     std::vector<reactor::Fd> listeners;
-    listeners.push_back(reactor::listenTcp(address, 4096, shared));
+    listeners.push_back(reactor::listenTcp(address, 4096, shared, config.notSentLowat));
     // With --port 0 the later workers must join the port the first one was given.
     reactor::SocketAddress bound = reactor::SocketAddress::local(listeners.front().get());
     for (std::uint32_t i = 1; i < config.workers; ++i) {
-      listeners.push_back(reactor::listenTcp(bound, 4096, true));
+      listeners.push_back(reactor::listenTcp(bound, 4096, true, config.notSentLowat));
     }
     spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
                  EPSERVE_VERSION, bound.toString(), config.root, config.indexName,

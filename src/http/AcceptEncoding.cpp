@@ -14,7 +14,6 @@ namespace {
 constexpr int kUnlisted = -1;
 constexpr std::uint16_t kQOne = 1000;
 
-constexpr bool isOws(char c) { return c == ' ' || c == '\t'; }
 constexpr bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
 // tchar (RFC 9110 §5.6.2).
@@ -24,11 +23,6 @@ constexpr bool isTchar(char c) {
   return kSpecials.find(c) != std::string_view::npos;
 }
 
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110 §12.4.2), the whole
 // of `s`; in thousandths.

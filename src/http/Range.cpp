@@ -16,14 +16,8 @@ namespace {
 // inside the loop; a longer number makes the header invalid.
 constexpr std::size_t kMaxDigits = 19;
 
-constexpr bool isOws(char c) { return c == ' ' || c == '\t'; }
 constexpr bool isDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string_view trimOws(std::string_view s) {
-  while (!s.empty() && isOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isOws(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // Reads 1*DIGIT at s[i], advancing i; nullopt when there is no digit or too many.
 std::optional<std::uint64_t> readNumber(std::string_view s, std::size_t& i) {

@@ -17,29 +17,7 @@ constexpr std::string_view kBadStatusLine = "malformed status line";
 constexpr std::string_view kBadField = "malformed header field";
 constexpr std::string_view kHeaderTooLarge = "header section too large";
 
-enum CharClass : std::uint8_t {
-  kTchar = 1,       // token characters (RFC 9110 §5.6.2)
-  kFieldVchar = 2,  // SP, HTAB, VCHAR, obs-text: field values and reason-phrase (§5.5)
-};
-
-constexpr std::array<std::uint8_t, 256> makeClasses() {
-  std::array<std::uint8_t, 256> t{};
-  constexpr std::string_view kTokenPunct = "!#$%&'*+-.^_`|~";
-  for (unsigned c = 0; c < 256; ++c) {
-    std::uint8_t m = 0;
-    const bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (alnum || kTokenPunct.find(static_cast<char>(c)) != std::string_view::npos) m |= kTchar;
-    if (c == '\t' || (c >= 0x20 && c != 0x7F)) m |= kFieldVchar;
-    t[c] = m;
-  }
-  return t;
-}
-
-constexpr std::array<std::uint8_t, 256> kClass = makeClasses();
-
-inline bool has(unsigned char c, CharClass cls) { return (kClass[c] & cls) != 0; }
-inline bool isDigit(unsigned char c) { return c >= '0' && c <= '9'; }
-inline bool isOws(unsigned char c) { return c == ' ' || c == '\t'; }
+inline bool isDigit(unsigned char c) { return isDigitChar(c); }
 
 // First index in [i, end) whose byte is not in `cls`, or `end`.
 inline std::size_t scan(const unsigned char* s, std::size_t i, std::size_t end, CharClass cls) {
@@ -57,42 +35,7 @@ inline int lineEndAt(const unsigned char* s, std::size_t i, std::size_t end) {
   return s[i + 1] == '\n' ? 2 : -1;
 }
 
-std::string_view trimOws(std::string_view v) {
-  while (!v.empty() && isOws(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-  while (!v.empty() && isOws(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-  return v;
-}
-
-// Calls f(element) for each OWS-trimmed element of a comma-separated list (RFC 9110 §5.6.1),
-// empty ones included; f returns false to stop.
-template <typename F>
-void forEachListElement(std::string_view v, F&& f) {
-  for (;;) {
-    const std::size_t comma = v.find(',');
-    if (!f(trimOws(v.substr(0, comma))) || comma == std::string_view::npos) return;
-    v.remove_prefix(comma + 1);
-  }
-}
-
-bool isToken(std::string_view v) {
-  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
-    return has(static_cast<unsigned char>(c), kTchar);
-  });
-}
-
-// 1*DIGIT without overflow.
-bool parseLength(std::string_view v, std::uint64_t& out) {
-  if (v.empty()) return false;
-  std::uint64_t n = 0;
-  for (char ch : v) {
-    if (!isDigit(static_cast<unsigned char>(ch))) return false;
-    const auto d = static_cast<std::uint64_t>(ch - '0');
-    if (n > (UINT64_MAX - d) / 10) return false;
-    n = n * 10 + d;
-  }
-  out = n;
-  return true;
-}
+bool parseLength(std::string_view v, std::uint64_t& out) { return parseDecimal(v, out); }
 
 ResponseParseResult incomplete() { return {ParseStatus::Incomplete, 0, {}}; }
 ResponseParseResult failure(std::string_view why) { return {ParseStatus::Error, 0, why}; }

@@ -9,7 +9,7 @@
 
 namespace epserve::reactor {
 
-Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort) {
+Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort, unsigned notSentLowat) {
   auto fail = [&](const char* what) {
     throw std::system_error(errno, std::generic_category(),
                             std::string(what) + " " + address.toString());
@@ -23,6 +23,19 @@ Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort) {
   }
   // Responses are written whole (one writev); Nagle would only delay the last segment.
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  // Large bodies: without a bound, one sendfile() of a whole MiB is accepted into the send
+  // buffer and most of it is transmitted later, from the ACK path; on loopback ACKs are
+  // processed on the receiver's core, so the kernel's transmit work for our bytes ran on the
+  // client's core (measured: epserve's core 26-34 % busy, wrk's 92-99 %, 1 MiB at 0.44x
+  // lighttpd). TCP_NOTSENT_LOWAT makes the socket stop taking bytes (EAGAIN) once this many are
+  // queued but not yet sent, and EPOLLOUT fire when they drain below it, so each sendfile() is
+  // paced by the wire and transmits from our own core. The default (16 KiB) came out of a sweep
+  // of 4 KiB..1 MiB: see the README's benchmark section. Set on the listener: every accepted
+  // socket inherits it, so it costs no syscall per connection.
+  if (notSentLowat > 0 &&
+      ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notSentLowat, sizeof(notSentLowat)) != 0) {
+    fail("setsockopt(TCP_NOTSENT_LOWAT)");
+  }
   // Wake us only when the first request bytes arrive, not on the bare handshake.
   int deferSeconds = 1;
   ::setsockopt(fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &deferSeconds, sizeof(deferSeconds));

@@ -1,5 +1,5 @@
-// Creates the listening TCP socket: non-blocking, close-on-exec, SO_REUSEADDR, TCP_NODELAY
-// (inherited by accepted sockets on Linux) and TCP_DEFER_ACCEPT.
+// Creates the listening TCP socket: non-blocking, close-on-exec, SO_REUSEADDR, TCP_NODELAY and
+// TCP_NOTSENT_LOWAT (both inherited by accepted sockets on Linux) and TCP_DEFER_ACCEPT.
 #pragma once
 
 #include "reactor/Fd.h"
@@ -10,6 +10,8 @@ namespace epserve::reactor {
 // Binds and listens; throws std::system_error whose what() says which step failed on which
 // address ("bind 127.0.0.1:80: Permission denied"). With `reusePort`, several sockets (one per
 // worker) share the port and the kernel spreads new connections across them (SO_REUSEPORT).
-Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort = false);
+// `notSentLowat` > 0 sets TCP_NOTSENT_LOWAT, which accepted sockets inherit (see Listener.cpp).
+Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort = false,
+             unsigned notSentLowat = 0);
 
 }  // namespace epserve::reactor

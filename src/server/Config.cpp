@@ -88,6 +88,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("header", "extra response header 'Name: value' (repeatable)", cxxopts::value<std::vector<std::string>>(), "'NAME: VALUE'")
     ("fallback", "file (in the root) answered with 200 for paths that match nothing, except paths with an extension (single-page apps)", cxxopts::value<std::string>(), "FILE")
     ("autoindex", "HTML listings for directories without an index file")
+    ("tcp-notsent-lowat", "unsent bytes a socket may hold before it stops taking more (TCP_NOTSENT_LOWAT; 0 = system default)", cxxopts::value<std::string>()->default_value("16384"), "BYTES")
     ("workers", "independent single-threaded event loops, each with its own listener and file cache", cxxopts::value<std::string>()->default_value("1"), "N")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
@@ -158,6 +159,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     }
     c.autoindex = parsed.count("autoindex") > 0;
     c.workers = parseNumber<std::uint32_t>("workers", parsed["workers"].as<std::string>(), 1, 64);
+    c.notSentLowat = parseNumber<std::uint32_t>("tcp-notsent-lowat", parsed["tcp-notsent-lowat"].as<std::string>(), 0, 1U << 30);
     result.config = c;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());

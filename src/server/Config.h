@@ -30,6 +30,9 @@ struct Config {
   std::string fallback;             // SPA fallback file (relative to the root); empty = none
   bool autoindex = false;           // HTML listings for directories without an index
   std::uint32_t workers = 1;        // independent single-threaded reactors (SO_REUSEPORT)
+  // TCP_NOTSENT_LOWAT on every accepted socket (bytes; 0 = leave the system default): see
+  // reactor/Listener.cpp for what was measured.
+  std::uint32_t notSentLowat = 16384;
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,

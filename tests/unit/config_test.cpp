@@ -33,6 +33,16 @@ TEST_CASE("config: defaults") {
   CHECK(cl.config->maxConnections == 10000);
   CHECK(cl.config->headerTimeoutSec == 10);
   CHECK(cl.config->keepAliveTimeoutSec == 5);
+  CHECK(cl.config->notSentLowat == 16384);
+}
+
+TEST_CASE("config: --tcp-notsent-lowat takes bytes, 0 leaves the system default") {
+  CommandLine off = parse({"--tcp-notsent-lowat", "0"});
+  REQUIRE(off.config);
+  CHECK(off.config->notSentLowat == 0);
+  CommandLine big = parse({"--tcp-notsent-lowat", "131072"});
+  REQUIRE(big.config);
+  CHECK(big.config->notSentLowat == 131072);
 }
 
 TEST_CASE("config: the assignment's short flags and the long ones") {
@@ -56,7 +66,7 @@ TEST_CASE("config: bad flags and values exit with code 2") {
            {"--port", "abc"}, {"--port", "65536"}, {"--port", "-1"}, {"--port", "80x"},
            {"--bogus"}, {"-i", "not-an-ip"}, {"--log-level", "loud"}, {"--access-log", "yes"},
            {"--header-timeout", "0"}, {"--max-connections", "0"}, {"--index", "a/b"},
-           {"stray-argument"}}) {
+           {"stray-argument"}, {"--tcp-notsent-lowat", "16k"}, {"--tcp-notsent-lowat", "-1"}}) {
     CAPTURE(args.front());
     CommandLine cl = parse(args);
     CHECK_FALSE(cl.config);
