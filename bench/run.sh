@@ -11,7 +11,7 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 SERVERS=${SERVERS:-epserve nginx lighttpd}
-SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind}
+SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind file64k file256k file16m file64m large100 range}
 CALLGRIND_REQUESTS=${CALLGRIND_REQUESTS:-20000}
 CALLGRIND_ROUNDS=${CALLGRIND_ROUNDS:-$ROUNDS}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -23,9 +23,9 @@ OUT=${OUT:-$BENCH/out}
 EPSERVE=${EPSERVE:-}
 
 readonly ALL_SERVERS="epserve nginx lighttpd"
-readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100"
+readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100 range"
 # `make bench` SCENARIOS=sweep: every file size against the peers (see bench/README.md).
-readonly SWEEP_SCENARIOS="file64k file256k large file16m file64m large100"
+readonly SWEEP_SCENARIOS="file64k file256k large file16m file64m large100 range"
 readonly PACKAGES="wrk nginx lighttpd apache2-utils valgrind python3 curl"
 readonly C10K_CONNECTIONS=10000
 readonly HOST=127.0.0.1
@@ -380,6 +380,10 @@ scenarioParams() {
     file64k) CONNS=10; URLPATH=/64k.bin; WANT_BYTES=65536; METRIC=MB/s ;;
     file256k) CONNS=10; URLPATH=/256k.bin; WANT_BYTES=262144; METRIC=MB/s ;;
     file16m) CONNS=10; URLPATH=/16m.bin; WANT_BYTES=16777216; METRIC=MB/s ;;
+    range)
+      # A 206 of 1 MiB from the middle of the 64 MiB file: the same sendfile path as a whole file.
+      CONNS=10; URLPATH=/64m.bin; WANT_STATUS=206; WANT_BYTES=1048576; METRIC=MB/s
+      WRK_ARGS+=(-H 'Range: bytes=33554432-34603007'); CURL_ARGS=(-H 'Range: bytes=33554432-34603007') ;;
     large100) CONNS=100; URLPATH=/1m.bin; WANT_BYTES=1048576; METRIC=MB/s ;;
     file64m) CONNS=10; URLPATH=/64m.bin; WANT_BYTES=67108864; METRIC=MB/s ;;
     pipeline)

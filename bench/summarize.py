@@ -18,6 +18,7 @@ DESCRIPTIONS = {
   "file256k": "GET /256k.bin, keep-alive, 10 connections",
   "file16m": "GET /16m.bin, keep-alive, 10 connections",
   "file64m": "GET /64m.bin, keep-alive, 10 connections",
+  "range": "GET /64m.bin with Range: 1 MiB from its middle (206), keep-alive, 10 connections",
   "large100": "GET /1m.bin (1 MiB), keep-alive, 100 connections",
   "pipeline": "GET /index.html, 16 requests pipelined per write, 50 connections",
   "c10k": "GET /index.html over 10,000 concurrent keep-alive connections",
