@@ -15,8 +15,12 @@ using epserve::reactor::SocketAddress;
 
 namespace {
 
-// Connects to `listener` over loopback and returns the accepted socket (bounded waits).
-Fd acceptOne(const Fd& listener, Fd& client) {
+// Listens on 127.0.0.1 with `lowat`, connects over loopback, returns the accepted socket
+// (bounded waits); `client` keeps the other end open.
+Fd acceptOne(unsigned lowat, Fd& client) {
+  SocketAddress any;
+  REQUIRE(SocketAddress::parse("127.0.0.1", 0, any));
+  Fd listener = epserve::reactor::listenTcp(any, 16, false, lowat);
   SocketAddress bound = SocketAddress::local(listener.get());
   client = Fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   REQUIRE(client);
@@ -42,11 +46,8 @@ int notSentLowat(const Fd& fd) {
 }  // namespace
 
 TEST_CASE("listener: accepted sockets inherit TCP_NOTSENT_LOWAT and TCP_NODELAY") {
-  SocketAddress any;
-  REQUIRE(SocketAddress::parse("127.0.0.1", 0, any));
-  Fd listener = epserve::reactor::listenTcp(any, 16, false, 16384);
   Fd client;
-  Fd accepted = acceptOne(listener, client);
+  Fd accepted = acceptOne(16384, client);
   CHECK(notSentLowat(accepted) == 16384);
   int nodelay = 0;
   socklen_t len = sizeof(nodelay);
@@ -55,10 +56,7 @@ TEST_CASE("listener: accepted sockets inherit TCP_NOTSENT_LOWAT and TCP_NODELAY"
 }
 
 TEST_CASE("listener: notSentLowat 0 leaves the system default") {
-  SocketAddress any;
-  REQUIRE(SocketAddress::parse("127.0.0.1", 0, any));
-  Fd plain = epserve::reactor::listenTcp(any, 16, false, 0);
   Fd client;
-  Fd accepted = acceptOne(plain, client);
+  Fd accepted = acceptOne(0, client);
   CHECK(notSentLowat(accepted) == 0);  // 0: the socket follows the net.ipv4 sysctl
 }
