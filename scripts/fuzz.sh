@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(fuzz_request_parser fuzz_chunked_decoder fuzz_url_path fuzz_resolver fuzz_http_date
+ALL_TARGETS=(fuzz_request_parser fuzz_body_decoder fuzz_url_path fuzz_resolver fuzz_http_date
              fuzz_etag_lists)
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 JOBS="${JOBS:-$(nproc)}"

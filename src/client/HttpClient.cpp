@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "client/BodyReader.h"
 #include "client/ClientError.h"
+#include "http/BodyDecoder.h"
 
 namespace epserve::client {
 
@@ -118,23 +118,23 @@ std::optional<HttpClient::FinalHead> HttpClient::readFinalHead(bool reused) {
 }
 
 bool HttpClient::readBody(const FinalHead& head) {
-  BodyReader body(head.framing, head.length);
-  const BodyReader::Sink sink = [this](std::string_view bytes) { writeBody(bytes); };
-  BodyReader::Result result = BodyReader::Result::NeedMore;
+  http::BodyDecoder body(head.framing, head.length);
+  const auto sink = [this](std::string_view bytes) { writeBody(bytes); };
+  http::BodyDecoder::Result result = http::BodyDecoder::Result::NeedMore;
   bool closed = false;
-  while (result == BodyReader::Result::NeedMore) {
+  while (result == http::BodyDecoder::Result::NeedMore) {
     std::size_t used = 0;
     result = body.feed(buffer_, used, sink);
     buffer_.erase(0, used);
-    if (result == BodyReader::Result::NeedMore && fill() == 0) {
+    if (result == http::BodyDecoder::Result::NeedMore && fill() == 0) {
       closed = true;
       result = body.finish();
     }
   }
-  if (result == BodyReader::Result::Done) return closed;
+  if (result == http::BodyDecoder::Result::Done) return closed;
   std::string why = "bad response from " + connection_->peer() + ": " + std::string(body.error());
   if (closed) {
-    why += " (" + std::to_string(body.received());
+    why += " (" + std::to_string(body.dataBytes());
     why += head.framing == http::ResponseFraming::ContentLength
                ? " of " + std::to_string(head.length) + " bytes)"
                : " bytes decoded)";

@@ -6,19 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "http/Syntax.h"
+
 namespace epserve::fs {
 
 namespace {
 
 using http::Status;
-
-// Hex digit value, or -1.
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // RFC 3629 §4 well-formed sequences: rejects overlong forms (C0, C1, E0 80..9F, F0 80..8F),
 // UTF-16 surrogates (ED A0..BF) and code points above U+10FFFF (F4 90.., F5..FF).
@@ -133,8 +127,8 @@ void normalizeUrlPath(std::string_view path, UrlPath& out) {
     char c = path[i];
     if (c == '%') {
       if (path.size() - i < 3) return fail(Status::BadRequest);
-      const int hi = hexValue(path[i + 1]);
-      const int lo = hexValue(path[i + 2]);
+      const int hi = http::hexValue(static_cast<unsigned char>(path[i + 1]));
+      const int lo = http::hexValue(static_cast<unsigned char>(path[i + 2]));
       if (hi < 0 || lo < 0) return fail(Status::BadRequest);
       c = static_cast<char>(hi * 16 + lo);
       i += 2;

@@ -242,7 +242,7 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
     out_.hold(heldMark_);
     chunkedBody_ = req.framing == http::BodyFraming::Chunked;
     bodyLeft_ = chunkedBody_ ? 0 : req.contentLength;
-    chunked_ = http::ChunkedDecoder();
+    chunked_ = http::BodyDecoder(http::ResponseFraming::Chunked);
   }
   queueReply(reply, &req);
 
@@ -265,16 +265,16 @@ bool Connection::consumeBody() {
     if (bodyLeft_ > 0) return false;
   } else {
     std::size_t used = 0;
-    auto r = chunked_.feed(in_.view(), used);
+    auto r = chunked_.feed(in_.view(), used, [](std::string_view) {});  // discarded
     in_.consume(used);
-    if (r == http::ChunkedDecoder::Result::Error ||
+    if (r == http::BodyDecoder::Result::Error ||
         chunked_.dataBytes() > server_.config().maxBodySize) {
       out_.truncate(heldMark_);  // the held reply is replaced by the error
-      failRequest(r == http::ChunkedDecoder::Result::Error ? Status::BadRequest
-                                                           : Status::ContentTooLarge);
+      failRequest(r == http::BodyDecoder::Result::Error ? Status::BadRequest
+                                                        : Status::ContentTooLarge);
       return false;
     }
-    if (r == http::ChunkedDecoder::Result::NeedMore) return false;
+    if (r == http::BodyDecoder::Result::NeedMore) return false;
   }
   out_.release();
   state_ = State::ReadingHead;

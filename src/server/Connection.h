@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "http/ChunkedDecoder.h"
+#include "http/BodyDecoder.h"
 #include "http/Request.h"
 #include "reactor/Buffer.h"
 #include "reactor/Fd.h"
@@ -81,7 +81,7 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   OutputQueue::Mark heldMark_{};
   std::uint64_t bodyLeft_ = 0;
   bool chunkedBody_ = false;
-  http::ChunkedDecoder chunked_;
+  http::BodyDecoder chunked_;
   reactor::Timer timer_;
   reactor::TimeoutList* timerList_ = nullptr;  // the list timer_ was last armed on
 };
