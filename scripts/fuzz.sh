@@ -8,8 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(fuzz_request_parser fuzz_body_decoder fuzz_url_path fuzz_resolver fuzz_http_date
-             fuzz_etag_lists)
+# Every tests/fuzz/fuzz_<name>.cpp is a target (the CMake list is the same glob).
+mapfile -t ALL_TARGETS < <(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//' | sort)
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 JOBS="${JOBS:-$(nproc)}"
 BUILD=build/fuzz
