@@ -3,6 +3,7 @@
 
 #include <cstdint>
 
+#include "http/MessageFraming.h"
 #include "http/Syntax.h"
 
 namespace epserve::http {
@@ -56,17 +57,7 @@ bool validHostPort(std::string_view v, bool& hostEmpty) {
 Status applyFieldSemantics(Request& r, bool absoluteForm) {
   std::size_t hostCount = 0;
   std::string_view hostValue;
-  bool sawClose = false;
-  bool sawKeepAlive = false;
-  bool sawContentLength = false;
-  bool badContentLength = false;
-  std::uint64_t contentLength = 0;
-  bool sawTransferEncoding = false;
-  bool badTransferEncoding = false;
-  unsigned chunkedCount = 0;
-  unsigned codingCount = 0;
-  bool otherCoding = false;
-  bool lastIsChunked = false;
+  FramingFields framing;  // Connection, Content-Length, Transfer-Encoding: MessageFraming.h
   bool expectContinue = false;
   bool unsupportedExpect = false;
 
@@ -97,52 +88,13 @@ Status applyFieldSemantics(Request& r, bool absoluteForm) {
         }
         break;
       case 10:
-        if (equalsIgnoreCase(name, "connection")) {
-          forEachListElement(value, [&](std::string_view option) {
-            if (equalsIgnoreCase(option, "close")) sawClose = true;
-            if (equalsIgnoreCase(option, "keep-alive")) sawKeepAlive = true;
-            return true;
-          });
-        }
+        if (equalsIgnoreCase(name, "connection")) readConnection(value, framing);
         break;
       case 14:
-        if (equalsIgnoreCase(name, "content-length")) {
-          // 1*DIGIT; a list or repeated field of one value is tolerated (RFC 9110 §8.6).
-          forEachListElement(value, [&](std::string_view e) {
-            std::uint64_t n = 0;
-            if (!parseDecimal(e, n) || (sawContentLength && n != contentLength)) {
-              badContentLength = true;
-              return false;
-            }
-            sawContentLength = true;
-            contentLength = n;
-            return true;
-          });
-        }
+        if (equalsIgnoreCase(name, "content-length")) readContentLength(value, framing);
         break;
       case 17:
-        if (equalsIgnoreCase(name, "transfer-encoding")) {
-          sawTransferEncoding = true;
-          forEachListElement(value, [&](std::string_view e) {
-            if (e.empty()) return true;  // empty list elements are ignored (RFC 9110 §5.6.1)
-            const std::size_t semi = e.find(';');
-            const std::string_view coding = trimOws(e.substr(0, semi));
-            if (!isToken(coding)) {
-              badTransferEncoding = true;
-              return false;
-            }
-            ++codingCount;
-            lastIsChunked = equalsIgnoreCase(coding, "chunked");
-            if (lastIsChunked) {
-              ++chunkedCount;
-              // chunked takes no parameters (RFC 9112 §7).
-              if (semi != std::string_view::npos) badTransferEncoding = true;
-            } else {
-              otherCoding = true;
-            }
-            return !badTransferEncoding;
-          });
-        }
+        if (equalsIgnoreCase(name, "transfer-encoding")) readTransferEncoding(value, framing);
         break;
       default:
         break;
@@ -160,22 +112,22 @@ Status applyFieldSemantics(Request& r, bool absoluteForm) {
     r.host = hostValue;
   }
 
-  if (badContentLength) return Status::BadRequest;
-  if (sawTransferEncoding) {
+  if (framing.lengthError != FramingFields::LengthError::None) return Status::BadRequest;
+  if (framing.hasCoding) {
     // Both framings at once is the request-smuggling vector RFC 9112 §6.3 rejects; HTTP/1.0 has
     // no chunked coding, so its framing would be ambiguous (§6.1).
-    if (sawContentLength || !http11 || badTransferEncoding || codingCount == 0 ||
-        chunkedCount > 1) {
+    if (framing.hasLength || !http11 || framing.badCoding || framing.codings == 0 ||
+        framing.chunkedCount > 1) {
       return Status::BadRequest;
     }
-    if (otherCoding || !lastIsChunked) return Status::NotImplemented;
+    if (framing.otherCoding || !framing.lastIsChunked) return Status::NotImplemented;
     r.framing = BodyFraming::Chunked;
-  } else if (sawContentLength) {
+  } else if (framing.hasLength) {
     r.framing = BodyFraming::ContentLength;
-    r.contentLength = contentLength;
+    r.contentLength = framing.length;
   }
 
-  r.keepAlive = http11 ? !sawClose : (sawKeepAlive && !sawClose);
+  r.keepAlive = http11 ? !framing.close : (framing.keepAlive && !framing.close);
   // An HTTP/1.0 client cannot understand 100 (Continue), so its Expect is ignored (§10.1.1).
   if (http11) {
     r.expectContinue = expectContinue;

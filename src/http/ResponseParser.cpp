@@ -2,6 +2,8 @@
 // one forward pass over the bytes with a character-class table, then the framing rules of §6.3.
 #include "http/ResponseParser.h"
 
+#include "http/MessageFraming.h"
+
 #include <algorithm>
 #include <array>
 
@@ -35,8 +37,6 @@ inline int lineEndAt(const unsigned char* s, std::size_t i, std::size_t end) {
   return s[i + 1] == '\n' ? 2 : -1;
 }
 
-bool parseLength(std::string_view v, std::uint64_t& out) { return parseDecimal(v, out); }
-
 ResponseParseResult incomplete() { return {ParseStatus::Incomplete, 0, {}}; }
 ResponseParseResult failure(std::string_view why) { return {ParseStatus::Error, 0, why}; }
 
@@ -44,77 +44,45 @@ ResponseParseResult failure(std::string_view why) { return {ParseStatus::Error, 
 // Returns an empty view, or why the framing is unusable (the response must then be discarded
 // and the connection closed, §6.3 rule 5).
 std::string_view applyFraming(ParsedResponse& r, bool headRequest) {
-  bool sawClose = false;
-  bool sawKeepAlive = false;
-  bool sawLength = false;
-  std::uint64_t length = 0;
-  std::string_view lengthError;
-  bool sawCoding = false;
-  unsigned codings = 0;
-  unsigned chunkedCount = 0;
-  bool lastIsChunked = false;
-  bool badCoding = false;
-
+  FramingFields f;  // read by the same grammar as a request's (MessageFraming.h)
   for (std::size_t h = 0; h < r.headerCount; ++h) {
     const std::string_view name = r.headers[h].name;
     const std::string_view value = r.headers[h].value;
     if (equalsIgnoreCase(name, "connection")) {
-      forEachListElement(value, [&](std::string_view option) {
-        sawClose = sawClose || equalsIgnoreCase(option, "close");
-        sawKeepAlive = sawKeepAlive || equalsIgnoreCase(option, "keep-alive");
-        return true;
-      });
+      readConnection(value, f);
     } else if (equalsIgnoreCase(name, "content-length")) {
-      // A repeated field or list of one value is tolerated (RFC 9110 §8.6).
-      forEachListElement(value, [&](std::string_view e) {
-        std::uint64_t n = 0;
-        if (!parseLength(e, n)) {
-          lengthError = "invalid Content-Length";
-        } else if (sawLength && n != length) {
-          lengthError = "conflicting Content-Length values";
-        }
-        sawLength = true;
-        length = n;
-        return lengthError.empty();
-      });
-      if (!lengthError.empty()) return lengthError;
+      readContentLength(value, f);
     } else if (equalsIgnoreCase(name, "transfer-encoding")) {
-      sawCoding = true;
-      forEachListElement(value, [&](std::string_view e) {
-        if (e.empty()) return true;  // empty list elements do not count (RFC 9110 §5.6.1)
-        const std::size_t semi = e.find(';');
-        const std::string_view coding = trimOws(e.substr(0, semi));
-        lastIsChunked = equalsIgnoreCase(coding, "chunked");
-        // chunked takes no parameters (RFC 9112 §7).
-        badCoding = !isToken(coding) || (lastIsChunked && semi != std::string_view::npos);
-        ++codings;
-        if (lastIsChunked) ++chunkedCount;
-        return !badCoding;
-      });
+      readTransferEncoding(value, f);
     }
   }
 
-  if (sawCoding) {
-    if (badCoding || codings == 0) return "invalid Transfer-Encoding";
+  switch (f.lengthError) {
+    case FramingFields::LengthError::Invalid: return "invalid Content-Length";
+    case FramingFields::LengthError::Conflicting: return "conflicting Content-Length values";
+    case FramingFields::LengthError::None: break;
+  }
+  if (f.hasCoding) {
+    if (f.badCoding || f.codings == 0) return "invalid Transfer-Encoding";
     // HTTP/1.0 has no transfer codings: its framing is faulty (RFC 9112 §6.1).
     if (r.versionMinor == 0) return "Transfer-Encoding in an HTTP/1.0 response";
     // Both at once is how responses are split or smuggled (§6.3 rule 3).
-    if (sawLength) return "both Content-Length and Transfer-Encoding";
+    if (f.hasLength) return "both Content-Length and Transfer-Encoding";
     // chunked is applied once, and last (§6.1, §7).
-    if (chunkedCount > 1 || (chunkedCount == 1 && !lastIsChunked)) {
+    if (f.chunkedCount > 1 || (f.chunkedCount == 1 && !f.lastIsChunked)) {
       return "chunked is not the final transfer coding";
     }
   }
 
   // Persistence (RFC 9112 §9.3): 1.1 unless "close"; 1.0 only with "keep-alive".
-  r.keepAlive = r.versionMinor >= 1 ? !sawClose : (sawKeepAlive && !sawClose);
+  r.keepAlive = r.versionMinor >= 1 ? !f.close : (f.keepAlive && !f.close);
   if (headRequest || r.status < 200 || r.status == 204 || r.status == 304) {
     r.framing = ResponseFraming::None;
-  } else if (sawCoding) {
-    r.framing = lastIsChunked ? ResponseFraming::Chunked : ResponseFraming::UntilClose;
-  } else if (sawLength) {
+  } else if (f.hasCoding) {
+    r.framing = f.lastIsChunked ? ResponseFraming::Chunked : ResponseFraming::UntilClose;
+  } else if (f.hasLength) {
     r.framing = ResponseFraming::ContentLength;
-    r.contentLength = length;
+    r.contentLength = f.length;
   } else {
     r.framing = ResponseFraming::UntilClose;
   }
