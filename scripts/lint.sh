@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# `make lint`: clang-tidy (the checks in .clang-tidy) and cppcheck over src/, both must be clean.
+# `make lint`: the include layering (scripts/check-layers.sh), clang-tidy (the checks in
+# .clang-tidy) and cppcheck over src/; all must be clean.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/check-layers.sh
 bash scripts/install-deps.sh clang-tidy cppcheck build-essential cmake libspdlog-dev libcxxopts-dev doctest-dev
 cmake -S . -B build/lint -DCMAKE_BUILD_TYPE=Debug -DEPSERVE_TESTS=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON > /dev/null
 mapfile -t sources < <(find src -name '*.cpp' | sort)

@@ -40,7 +40,7 @@ std::shared_ptr<OpenFile> FileCache::open(Resolved r) const {
   f->info = r.info;
   f->contentType = http::mimeTypeFor(f->path);
   char etag[http::kMaxEtagLength];
-  f->etag.assign(etag, http::makeEtag(f->info, etag));
+  f->etag.assign(etag, http::makeEtag(f->info.size, f->info.mtimeSec, f->info.mtimeNsec, etag));
   http::formatHttpDate(static_cast<std::time_t>(f->info.mtimeSec), f->lastModified);
   if (f->info.size <= inlineLimit_) {
     // A small read from the page cache, at most once per revalidation: cheaper than a

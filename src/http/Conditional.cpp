@@ -130,16 +130,17 @@ std::optional<std::time_t> singleDate(const Request& req, std::string_view name)
 
 }  // namespace
 
-std::size_t makeEtag(const fs::FileInfo& info, char (&out)[kMaxEtagLength]) {
+std::size_t makeEtag(std::uint64_t size, std::int64_t mtimeSec, std::int64_t mtimeNsec,
+                     char (&out)[kMaxEtagLength]) {
   // Like nginx, derive the tag from mtime and size; the nanoseconds catch rewrites within the
   // same second. tv_nsec is always below 1e9, so it fits in 32 bits (8 hex digits).
   std::size_t n = 0;
   out[n++] = '"';
-  n += putHex(out + n, static_cast<std::uint64_t>(info.mtimeSec));
+  n += putHex(out + n, static_cast<std::uint64_t>(mtimeSec));
   out[n++] = '.';
-  n += putHex(out + n, static_cast<std::uint32_t>(info.mtimeNsec));
+  n += putHex(out + n, static_cast<std::uint32_t>(mtimeNsec));
   out[n++] = '-';
-  n += putHex(out + n, info.size);
+  n += putHex(out + n, size);
   out[n++] = '"';
   return n;
 }

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <string_view>
 
-#include "fs/FileInfo.h"
 #include "http/Request.h"
 #include "http/Status.h"
 
@@ -14,9 +13,11 @@ namespace epserve::http {
 
 inline constexpr std::size_t kMaxEtagLength = 48;
 
-// Writes a strong ETag (with its quotes) for the file into `out`, returns its length.
-// Changes whenever size or mtime (to the nanosecond) changes.
-std::size_t makeEtag(const fs::FileInfo& info, char (&out)[kMaxEtagLength]);
+// Writes a strong ETag (with its quotes) for a file of `size` bytes last modified at
+// mtimeSec.mtimeNsec into `out`, returns its length. Changes whenever size or mtime (to the
+// nanosecond) changes. Takes the numbers, not fs::FileInfo: http code never depends on fs.
+std::size_t makeEtag(std::uint64_t size, std::int64_t mtimeSec, std::int64_t mtimeNsec,
+                     char (&out)[kMaxEtagLength]);
 
 // Weak comparison of `etag` against an If-None-Match value: "*", or a comma list of
 // entity-tags (W/ prefixes ignored). A malformed list matches nothing.
