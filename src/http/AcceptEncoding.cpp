@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "http/Request.h"
+#include "http/Syntax.h"
 
 namespace epserve::http {
 
@@ -13,16 +14,6 @@ namespace {
 
 constexpr int kUnlisted = -1;
 constexpr std::uint16_t kQOne = 1000;
-
-constexpr bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-// tchar (RFC 9110 §5.6.2).
-constexpr bool isTchar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c)) return true;
-  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return kSpecials.find(c) != std::string_view::npos;
-}
-
 
 // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ) (RFC 9110 §12.4.2), the whole
 // of `s`; in thousandths.
@@ -34,7 +25,7 @@ std::optional<std::uint16_t> parseQvalue(std::string_view s) {
   if (s[1] != '.' || s.size() > 5) return std::nullopt;
   std::uint16_t scale = 100;
   for (std::size_t i = 2; i < s.size(); ++i, scale /= 10) {
-    if (!isDigit(s[i]) || (one && s[i] != '0')) return std::nullopt;
+    if (!isDigitChar(static_cast<unsigned char>(s[i])) || (one && s[i] != '0')) return std::nullopt;
     q = static_cast<std::uint16_t>(q + (s[i] - '0') * scale);
   }
   return q;
@@ -51,7 +42,7 @@ struct Listed {
 // One list member: `codings [ OWS ";" OWS "q=" qvalue ]`, already OWS-trimmed.
 void addMember(std::string_view m, Listed& listed) {
   std::size_t i = 0;
-  while (i < m.size() && isTchar(m[i])) ++i;
+  while (i < m.size() && has(static_cast<unsigned char>(m[i]), kTchar)) ++i;
   const std::string_view coding = m.substr(0, i);
   if (coding.empty()) return;
   int q = kQOne;

@@ -26,9 +26,6 @@ struct FramingFields {
   unsigned chunkedCount = 0;  // how many of them are chunked
   bool lastIsChunked = false;
   bool otherCoding = false;   // a coding other than chunked
-
-  // chunked applied exactly once, and last (§6.1, §7).
-  bool chunkedFinal() const { return chunkedCount == 1 && lastIsChunked; }
 };
 
 // Field values, each called once per field line with the OWS-trimmed value.

@@ -7,6 +7,7 @@
 
 #include "http/HttpDate.h"
 #include "http/Request.h"
+#include "http/Syntax.h"
 
 namespace epserve::http {
 
@@ -16,14 +17,11 @@ namespace {
 // inside the loop; a longer number makes the header invalid.
 constexpr std::size_t kMaxDigits = 19;
 
-constexpr bool isDigit(char c) { return c >= '0' && c <= '9'; }
-
-
 // Reads 1*DIGIT at s[i], advancing i; nullopt when there is no digit or too many.
 std::optional<std::uint64_t> readNumber(std::string_view s, std::size_t& i) {
   const std::size_t start = i;
   std::uint64_t v = 0;
-  while (i < s.size() && isDigit(s[i])) {
+  while (i < s.size() && isDigitChar(static_cast<unsigned char>(s[i]))) {
     if (i - start == kMaxDigits) return std::nullopt;
     v = v * 10 + static_cast<std::uint64_t>(s[i] - '0');
     ++i;
@@ -86,7 +84,7 @@ RangeSet evaluateRange(std::string_view header, std::uint64_t size) {
       if (!first || i == n || v[i] != '-') return ignore;
       ++i;
       std::uint64_t last = UINT64_MAX;  // "first-" runs to the end
-      if (i < n && isDigit(v[i])) {
+      if (i < n && isDigitChar(static_cast<unsigned char>(v[i]))) {
         std::optional<std::uint64_t> lastPos = readNumber(v, i);
         if (!lastPos || *lastPos < *first) return ignore;  // §14.1.1: last < first is invalid
         last = *lastPos;

@@ -4,9 +4,6 @@
 
 #include "http/MessageFraming.h"
 
-#include <algorithm>
-#include <array>
-
 namespace epserve::http {
 
 namespace {
@@ -18,8 +15,6 @@ namespace {
 constexpr std::string_view kBadStatusLine = "malformed status line";
 constexpr std::string_view kBadField = "malformed header field";
 constexpr std::string_view kHeaderTooLarge = "header section too large";
-
-inline bool isDigit(unsigned char c) { return isDigitChar(c); }
 
 // First index in [i, end) whose byte is not in `cls`, or `end`.
 inline std::size_t scan(const unsigned char* s, std::size_t i, std::size_t end, CharClass cls) {
@@ -118,10 +113,10 @@ ResponseParseResult parseResponse(std::string_view input, bool headRequest, Pars
   for (std::size_t i = 0; i < kShape.size(); ++i) {
     if (i >= n) return incomplete();
     if (kShape[i] == '#') {
-      if (!isDigit(s[i])) return failure(kBadStatusLine);
+      if (!isDigitChar(s[i])) return failure(kBadStatusLine);
     } else if (s[i] != static_cast<unsigned char>(kShape[i])) {
       // "HTTP/2.0" is a well-formed version, just not one this parser speaks.
-      return failure(i == 5 && isDigit(s[i]) ? "unsupported HTTP version" : kBadStatusLine);
+      return failure(i == 5 && isDigitChar(s[i]) ? "unsupported HTTP version" : kBadStatusLine);
     }
   }
   out.versionMinor = s[7] - '0';

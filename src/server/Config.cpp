@@ -3,11 +3,11 @@
 
 #include <cxxopts.hpp>
 
-#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <stdexcept>
 
+#include "http/Syntax.h"
 #include "reactor/SocketAddress.h"
 
 namespace epserve::server {
@@ -33,11 +33,6 @@ bool isPlainFileName(const std::string& s) {
   return !s.empty() && s.find('/') == std::string::npos && s != "." && s != "..";
 }
 
-bool isTokenChar(unsigned char c) {
-  return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                std::string_view::npos;
-}
-
 }  // namespace
 
 std::string validateHeader(const std::string& header) {
@@ -46,11 +41,7 @@ std::string validateHeader(const std::string& header) {
     throw std::invalid_argument("invalid --header '" + header + "' (expected 'Name: value')");
   }
   std::string name = header.substr(0, colon);
-  for (char ch : name) {
-    if (!isTokenChar(static_cast<unsigned char>(ch))) {
-      throw std::invalid_argument("invalid header name '" + name + "'");
-    }
-  }
+  if (!http::isToken(name)) throw std::invalid_argument("invalid header name '" + name + "'");
   std::string value = header.substr(colon + 1);
   auto isWs = [](char ch) { return ch == ' ' || ch == '\t'; };
   while (!value.empty() && isWs(value.front())) value.erase(0, 1);
