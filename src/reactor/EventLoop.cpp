@@ -1,4 +1,5 @@
-// The reactor loop: poll, dispatch, expire timers, run posted work, then the before-sleep hook.
+// The reactor loop: poll, dispatch, expire timers, run posted and deferred work, then the
+// before-sleep hooks.
 #include "reactor/EventLoop.h"
 
 #include <algorithm>
@@ -57,13 +58,22 @@ void EventLoop::unpost(IoHandler* handler) {
                static_cast<IoHandler*>(nullptr));
 }
 
+EventLoop::HookId EventLoop::addBeforeSleep(std::function<void()> fn) {
+  beforeSleep_.emplace_back(++nextHook_, std::move(fn));
+  return nextHook_;
+}
+
+void EventLoop::removeBeforeSleep(HookId id) {
+  std::erase_if(beforeSleep_, [id](const auto& hook) { return hook.first == id; });
+}
+
 void EventLoop::updateClock() {
   now_ = monotonicMillis();
   wall_ = wallClockSeconds();
 }
 
 int EventLoop::pollTimeout() const {
-  if (!posted_.empty()) return 0;
+  if (!posted_.empty() || !deferred_.empty()) return 0;
   Millis earliest = -1;
   for (const TimeoutList* list : timeoutLists_) {
     Millis d = list->nextDeadline();
@@ -84,6 +94,16 @@ void EventLoop::runPosted() {
   runningPosted_.clear();
 }
 
+void EventLoop::runDeferred() {
+  // Bounded: work deferred from here joins this phase, but a cycle that keeps deferring
+  // itself runs in later iterations instead of starving the poll.
+  for (int round = 0; round < 4 && !deferred_.empty(); ++round) {
+    runningDeferred_.swap(deferred_);
+    for (auto& fn : runningDeferred_) fn();
+    runningDeferred_.clear();
+  }
+}
+
 void EventLoop::run() {
   running_ = true;
   while (running_) {
@@ -94,10 +114,10 @@ void EventLoop::run() {
       n = 0;
     }
     updateClock();
-    if (priority_) {
+    for (IoHandler* first : priority_) {
       for (int i = 0; i < n; ++i) {
-        if (ready_[i].data.ptr == priority_) {
-          priority_->onEvents(ready_[i].events);
+        if (ready_[i].data.ptr == first) {
+          first->onEvents(ready_[i].events);
           ready_[i].data.ptr = nullptr;
         }
       }
@@ -107,7 +127,8 @@ void EventLoop::run() {
     }
     for (TimeoutList* list : timeoutLists_) list->expire(now_);
     runPosted();
-    if (beforeSleep_) beforeSleep_();
+    runDeferred();
+    for (auto& hook : beforeSleep_) hook.second();
   }
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <ctime>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "reactor/Fd.h"
@@ -30,18 +31,30 @@ class EventLoop {
 
   // The loop consults these lists for its poll timeout and fires their due timers. Not owned.
   void addTimeoutList(TimeoutList* list) { timeoutLists_.push_back(list); }
+  void removeTimeoutList(TimeoutList* list) { std::erase(timeoutLists_, list); }
 
   // Calls handler->onEvents(0) in the next iteration without waiting for I/O: for handlers
   // that capped their work to stay fair. Each posted handler must call unpost() if it dies first.
   void post(IoHandler* handler) { posted_.push_back(handler); }
   void unpost(IoHandler* handler);
 
-  // A handler dispatched before all others whenever it is among the ready events (the file
+  // Handlers dispatched before all others whenever they are among the ready events (the file
   // cache's change watcher, so a request never sees a file older than its own arrival).
-  void setPriorityHandler(IoHandler* handler) { priority_ = handler; }
+  void addPriorityHandler(IoHandler* handler) { priority_.push_back(handler); }
+  void removePriorityHandler(IoHandler* handler) { std::erase(priority_, handler); }
 
-  // Runs at the end of every iteration, before the loop sleeps (deferred frees, log flushes).
-  void setBeforeSleep(std::function<void()> fn) { beforeSleep_ = std::move(fn); }
+  // Runs `fn` once, at the end of this iteration (after every event, timer and posted
+  // handler): where a handler that closed is recycled, since events for it may still be
+  // queued in this iteration. Work that deferred work defers runs in the same phase (a few
+  // rounds at most, then in the next iteration).
+  void defer(std::function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+  // Hooks run at the end of every iteration, after deferred work, before the loop sleeps
+  // (log flushes). Each user keeps its id to remove its hook when it goes away (not from
+  // inside a hook).
+  using HookId = std::uint64_t;
+  HookId addBeforeSleep(std::function<void()> fn);
+  void removeBeforeSleep(HookId id);
 
   // Runs iterations until stop(); returns normally. epoll_wait errors other than EINTR throw.
   void run();
@@ -55,6 +68,7 @@ class EventLoop {
  private:
   int pollTimeout() const;
   void runPosted();
+  void runDeferred();
 
   Fd epoll_;
   bool running_ = false;
@@ -64,8 +78,11 @@ class EventLoop {
   std::vector<TimeoutList*> timeoutLists_;
   std::vector<IoHandler*> posted_;
   std::vector<IoHandler*> runningPosted_;
-  std::function<void()> beforeSleep_;
-  IoHandler* priority_ = nullptr;
+  std::vector<std::function<void()>> deferred_;
+  std::vector<std::function<void()>> runningDeferred_;
+  std::vector<std::pair<HookId, std::function<void()>>> beforeSleep_;
+  HookId nextHook_ = 0;
+  std::vector<IoHandler*> priority_;
 };
 
 }  // namespace epserve::reactor

@@ -1,24 +1,19 @@
 // The per-connection state machine: see Connection.h.
 #include "server/Connection.h"
 
-#include <sys/epoll.h>
-#include <sys/socket.h>
-
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
-#include <cerrno>
 #include <cstring>
 
 #include "http/RequestParser.h"
 #include "http/Response.h"
 #include "server/ReplyWriter.h"
-#include "server/RequestHandler.h"
-#include "server/Server.h"
 
 namespace epserve::server {
 
 using http::Status;
+using reactor::OutputQueue;
+using reactor::Stream;
 
 namespace {
 
@@ -29,37 +24,44 @@ constexpr int kMaxReadRounds = 8;
 constexpr std::uint64_t kMaxPendingBytes = 256 * 1024;
 constexpr std::size_t kMaxPendingFiles = 32;
 
-constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
-
 }  // namespace
 
-Connection::Connection(Server& server)
-    : server_(server), in_(server.buffers()), out_(server.buffers()), timer_(this) {}
+Connection::Connection(LoopContext& context, ConnectionOwner& owner)
+    : ctx_(context), owner_(owner), stream_(context.buffers), timer_(this) {}
 
 void Connection::open(reactor::Fd fd, const reactor::SocketAddress& peer) {
-  fd_ = std::move(fd);
   peer_ = peer;
   state_ = State::ReadingHead;
-  readable_ = true;  // TCP_DEFER_ACCEPT: the request is usually already there
-  writable_ = true;
-  peerClosed_ = peerHangup_ = shuttingDown_ = lingerAfterClose_ = posted_ = false;
-  rearm_ = true;
+  posted_ = false;
+  restartDeadline_ = true;
   scanned_ = 0;
-  bodyLeft_ = 0;
-  chunkedBody_ = false;
   requestsServed_ = 0;
-  server_.loop().add(fd_.get(), kEvents, this);
+  stream_.open(std::move(fd), ctx_.loop, this);
   drive();
 }
 
 void Connection::beginShutdown() {
-  shuttingDown_ = true;
-  if (state_ == State::Closed) return;
-  if (out_.empty() || state_ == State::ReadingBody) {
-    close();  // nothing in flight (a held response counts as not started)
-    return;
+  switch (state_) {
+    case State::ReadingHead:
+      // An idle connection closes now; one with responses queued finishes sending them.
+      if (stream_.output().empty()) {
+        close();
+      } else {
+        state_ = State::Closing;
+      }
+      return;
+    case State::ReadingBody:
+      close();  // its held response counts as not started
+      return;
+    case State::Closing:
+    case State::ClosingThenLinger:
+      return;  // already finishing its last response
+    case State::Lingering:
+      close();  // its response is sent
+      return;
+    case State::Closed:
+      return;
   }
-  if (state_ == State::ReadingHead) state_ = State::Closing;
 }
 
 void Connection::onEvents(std::uint32_t events) {
@@ -67,143 +69,133 @@ void Connection::onEvents(std::uint32_t events) {
   if (events == 0) {
     posted_ = false;
   } else {
-    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
-    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peerHangup_ = true;
+    stream_.onEvents(events);
   }
   drive();
 }
 
 bool Connection::backlogged() const {
-  return out_.pendingBytes() >= kMaxPendingBytes || out_.pendingSegments() >= kMaxPendingFiles;
+  const OutputQueue& out = stream_.output();
+  return out.pendingBytes() >= kMaxPendingBytes || out.pendingSegments() >= kMaxPendingFiles;
 }
 
 void Connection::drive() {
-  int rounds = 0;
-  bool waitingForOutput = false;  // parsing paused by back-pressure, not by missing input
-  while (state_ != State::Closed) {
-    if (!out_.empty() && writable_) {
-      switch (out_.flush(fd_.get())) {
-        case OutputQueue::FlushResult::Failed:
-          close();
-          return;
-        case OutputQueue::FlushResult::Blocked:
-          writable_ = false;
-          break;
-        case OutputQueue::FlushResult::Drained:
-          break;
-      }
-    }
-    if (state_ == State::Closing) {
-      if (out_.empty()) finishOutput();
-      if (state_ != State::Lingering) break;
-    }
-    if (state_ == State::Lingering) {
-      // Discard whatever the client still sends until it closes or the linger timer fires.
-      char sink[4096];
-      ssize_t n;
-      while ((n = ::recv(fd_.get(), sink, sizeof(sink), 0)) > 0) {
-      }
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) close();
-      break;
-    }
-
-    bool progressed = processInput();
-    if (state_ == State::Closing) continue;  // go send the error response
-    // Nothing is held while reading heads, so a flush either drains the backlog or blocks.
-    waitingForOutput = state_ == State::ReadingHead && backlogged();
-    if (waitingForOutput) {
-      if (writable_) continue;
-      break;  // EPOLLOUT resumes us
-    }
-    if (readable_ && !peerClosed_) {
-      if (++rounds > kMaxReadRounds) {
-        if (!posted_) {
-          posted_ = true;
-          server_.loop().post(this);
-        }
-        waitingForOutput = true;  // not idle: more input is waiting
+  int readRounds = 0;
+  bool waitingForOutput = false;  // parsing paused by back-pressure or fairness, not input
+  Step step = Step::Continue;
+  while (step == Step::Continue) {
+    switch (state_) {
+      case State::ReadingHead:
+      case State::ReadingBody:
+        step = stepReading(readRounds, waitingForOutput);
         break;
-      }
-      if (!readSome()) return;  // closed
-      continue;
+      case State::Closing:
+      case State::ClosingThenLinger:
+        step = stepClosing();
+        break;
+      case State::Lingering:
+        step = stepLingering();
+        break;
+      case State::Closed:
+        return;
     }
-    if (progressed && !out_.empty() && writable_) continue;
-    break;
   }
   if (state_ == State::Closed) return;
-
-  if (peerClosed_ && !waitingForOutput &&
-      (state_ == State::ReadingHead || state_ == State::ReadingBody)) {
-    // The client sent its last byte and every complete request is answered: drop a partial
-    // request (and the reply held for its body), finish sending, close.
-    if (state_ == State::ReadingBody) out_.truncate(heldMark_);
-    if (out_.empty()) {
-      close();
-      return;
-    }
-    state_ = State::Closing;
-    if (writable_) {
-      drive();
-      return;
-    }
-  }
-  in_.releaseIfEmpty();
-  out_.releaseIfEmpty();
+  stream_.releaseIdleBuffers();
   updateTimer();
 }
 
-bool Connection::readSome() {
-  std::size_t room = in_.prepareWrite();
-  if (room == 0) {
-    // Only a request head can fill the buffer, and the parser rejects one this big first.
-    failRequest(Status::HeaderFieldsTooLarge);
-    return true;
-  }
-  for (;;) {
-    ssize_t n = ::recv(fd_.get(), in_.writePtr(), room, 0);
-    if (n > 0) {
-      in_.commit(static_cast<std::size_t>(n));
-      // Under edge triggering a short read means the socket is empty now, unless the peer
-      // hung up (then read on to see the EOF).
-      if (static_cast<std::size_t>(n) < room && !peerHangup_) readable_ = false;
-      return true;
-    }
-    if (n == 0) {
-      peerClosed_ = true;
-      readable_ = false;
-      return true;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      readable_ = false;
-      return true;
-    }
-    close();  // ECONNRESET and friends: the client is gone
+// Sends what the socket takes; false when that failed and the connection is closed.
+bool Connection::flushOutput() {
+  if (stream_.wantsWrite() && stream_.flush() == OutputQueue::FlushResult::Failed) {
+    close();
     return false;
   }
+  return true;
+}
+
+Connection::Step Connection::stepReading(int& readRounds, bool& waitingForOutput) {
+  if (!flushOutput()) return Step::Wait;
+  bool progressed = processInput();
+  if (state_ != State::ReadingHead && state_ != State::ReadingBody) {
+    return Step::Continue;  // go send the error response
+  }
+  // Nothing is held while reading heads, so a flush either drains the backlog or blocks.
+  waitingForOutput = state_ == State::ReadingHead && backlogged();
+  if (waitingForOutput) return stream_.writable() ? Step::Continue : Step::Wait;
+  if (stream_.wantsRead()) {
+    if (++readRounds > kMaxReadRounds) {
+      if (!posted_) {
+        posted_ = true;
+        ctx_.loop.post(this);
+      }
+      waitingForOutput = true;  // not idle: more input is waiting
+      return Step::Wait;
+    }
+    switch (stream_.readSome()) {
+      case Stream::ReadResult::Failed:
+        close();  // ECONNRESET and friends: the client is gone
+        return Step::Wait;
+      case Stream::ReadResult::Full:
+        // Only a request head can fill the buffer, and the parser rejects one this big first.
+        failRequest(Status::HeaderFieldsTooLarge);
+        return Step::Continue;
+      case Stream::ReadResult::Data:
+      case Stream::ReadResult::Eof:
+      case Stream::ReadResult::Again:
+        return Step::Continue;
+    }
+  }
+  if (progressed && stream_.wantsWrite()) return Step::Continue;
+  if (stream_.eof()) return peerFinished();
+  return Step::Wait;
+}
+
+// The client sent its last byte and every complete request is answered: drop a partial
+// request (and the reply held for its body), finish sending, close.
+Connection::Step Connection::peerFinished() {
+  if (state_ == State::ReadingBody) stream_.output().truncate(heldMark_);
+  if (stream_.output().empty()) {
+    close();
+    return Step::Wait;
+  }
+  state_ = State::Closing;
+  return Step::Continue;
+}
+
+Connection::Step Connection::stepClosing() {
+  if (!flushOutput()) return Step::Wait;
+  if (!stream_.output().empty()) return Step::Wait;  // EPOLLOUT resumes us
+  finishOutput();
+  return state_ == State::Lingering ? Step::Continue : Step::Wait;
+}
+
+Connection::Step Connection::stepLingering() {
+  // Discard whatever the client still sends until it closes or the linger timer fires.
+  if (stream_.discardInput() == Stream::DiscardResult::Done) close();
+  return Step::Wait;
 }
 
 bool Connection::processInput() {
   bool progressed = false;
+  reactor::Buffer& in = stream_.input();
   while (state_ == State::ReadingHead || state_ == State::ReadingBody) {
     if (state_ == State::ReadingBody) {
       if (!consumeBody()) break;
       progressed = true;
       continue;
     }
-    if (in_.empty() || shuttingDown_ || backlogged()) break;
+    if (in.empty() || backlogged()) break;
     // Re-parse only when a line may have completed, or when the bytes already exceed the
     // request-line limit (so 414 comes without waiting for a line end): a slow sender costs
     // one memchr over its new bytes, not a parse per byte.
-    std::string_view input = in_.view();
-    const auto& limits = server_.parseLimits();
+    std::string_view input = in.view();
     bool newLine = std::memchr(input.data() + scanned_, '\n', input.size() - scanned_) != nullptr;
     scanned_ = input.size();
-    if (!newLine && input.size() <= limits.maxRequestLine) break;
+    if (!newLine && input.size() <= ctx_.limits.maxRequestLine) break;
 
-    http::Request& req = server_.scratchRequest();
-    http::ParseResult r = http::parseRequest(input, req, limits);
+    http::Request& req = ctx_.scratchRequest();
+    http::ParseResult r = http::parseRequest(input, req, ctx_.limits);
     if (r.status == http::ParseStatus::Incomplete) break;
     if (r.status == http::ParseStatus::Error) {
       failRequest(r.error);
@@ -216,86 +208,80 @@ bool Connection::processInput() {
 }
 
 void Connection::handleRequest(const http::Request& req, std::size_t headLength) {
-  rearm_ = true;
+  restartDeadline_ = true;
   ++requestsServed_;
-  Reply& reply = server_.scratchReply();
+  Reply& reply = ctx_.scratchReply();
   reply.reset();
 
-  bool hasBody = req.framing == http::BodyFraming::Chunked ||
+  bool chunked = req.framing == http::BodyFraming::Chunked;
+  bool hasBody = chunked ||
                  (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);
   if (req.unsupportedExpect) {
     RequestHandler::error(Status::ExpectationFailed, true, reply);
   } else if (req.framing == http::BodyFraming::ContentLength &&
-             req.contentLength > server_.config().maxBodySize) {
+             req.contentLength > ctx_.config.maxBodySize) {
     RequestHandler::error(Status::ContentTooLarge, true, reply);
   } else {
-    server_.handler().handle(req, reply, server_.loop().now());
+    ctx_.handler().handle(req, reply, ctx_.loop.now());
   }
-  bool keepAlive = req.keepAlive && !reply.close && !shuttingDown_;
+  bool keepAlive = req.keepAlive && !reply.close;
   reply.close = !keepAlive;
 
+  OutputQueue& out = stream_.output();
   if (hasBody && keepAlive) {
     // The body must be read (and discarded) before the next request can be found. The reply
     // is queued now, while `req`'s views are valid, and held until the body has ended.
-    if (req.expectContinue && req.versionMinor == 1) out_.append(http::kContinueResponse);
-    heldMark_ = out_.mark();
-    out_.hold(heldMark_);
-    chunkedBody_ = req.framing == http::BodyFraming::Chunked;
-    bodyLeft_ = chunkedBody_ ? 0 : req.contentLength;
-    chunked_ = http::BodyDecoder(http::ResponseFraming::Chunked);
+    if (req.expectContinue && req.versionMinor == 1) out.append(http::kContinueResponse);
+    heldMark_ = out.mark();
+    out.hold(heldMark_);
+    body_ = http::BodyDecoder(
+        chunked ? http::ResponseFraming::Chunked : http::ResponseFraming::ContentLength,
+        req.contentLength);
   }
   queueReply(reply, &req);
 
-  in_.consume(headLength);  // `req` is invalid from here on
+  reactor::Buffer& in = stream_.input();
+  in.consume(headLength);  // `req` is invalid from here on
   scanned_ = 0;
   if (!keepAlive) {
     // Unread body bytes or pipelined requests would make close() send an RST.
-    lingerAfterClose_ = hasBody || !in_.empty();
-    startClosing();
+    startClosing(hasBody || !in.empty());
   } else if (hasBody) {
     state_ = State::ReadingBody;
   }
 }
 
 bool Connection::consumeBody() {
-  if (!chunkedBody_) {
-    auto take = static_cast<std::size_t>(std::min<std::uint64_t>(bodyLeft_, in_.size()));
-    in_.consume(take);
-    bodyLeft_ -= take;
-    if (bodyLeft_ > 0) return false;
-  } else {
-    std::size_t used = 0;
-    auto r = chunked_.feed(in_.view(), used, [](std::string_view) {});  // discarded
-    in_.consume(used);
-    if (r == http::BodyDecoder::Result::Error ||
-        chunked_.dataBytes() > server_.config().maxBodySize) {
-      out_.truncate(heldMark_);  // the held reply is replaced by the error
-      failRequest(r == http::BodyDecoder::Result::Error ? Status::BadRequest
-                                                        : Status::ContentTooLarge);
-      return false;
-    }
-    if (r == http::BodyDecoder::Result::NeedMore) return false;
+  reactor::Buffer& in = stream_.input();
+  std::size_t used = 0;
+  auto r = body_.feed(in.view(), used, [](std::string_view) {});  // discarded
+  in.consume(used);
+  if (r == http::BodyDecoder::Result::Error || body_.dataBytes() > ctx_.config.maxBodySize) {
+    stream_.output().truncate(heldMark_);  // the held reply is replaced by the error
+    failRequest(r == http::BodyDecoder::Result::Error ? Status::BadRequest
+                                                      : Status::ContentTooLarge);
+    return false;
   }
-  out_.release();
+  if (r == http::BodyDecoder::Result::NeedMore) return false;
+  stream_.output().release();
   state_ = State::ReadingHead;
   scanned_ = 0;
-  rearm_ = true;
+  restartDeadline_ = true;
   return true;
 }
 
 void Connection::failRequest(Status status) {
-  Reply& reply = server_.scratchReply();
+  Reply& reply = ctx_.scratchReply();
   reply.reset();
   RequestHandler::error(status, true, reply);
   queueReply(reply, nullptr);
-  lingerAfterClose_ = true;
-  startClosing();
+  startClosing(true);
 }
 
 void Connection::queueReply(Reply& reply, const http::Request* req) {
-  std::uint64_t bodyBytes = writeReply(out_, reply, req, server_.date(),
-                                       server_.config().extraHeaders);
-  AccessLog& log = server_.accessLog();
+  std::uint64_t bodyBytes =
+      writeReply(stream_.output(), reply, req, ctx_.date(), ctx_.config.extraHeaders);
+  AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   AccessEntry e;
   e.status = http::code(reply.status);
@@ -307,65 +293,71 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
     e.referer = req->find("Referer");
     e.userAgent = req->find("User-Agent");
   }
-  log.log(peer_, e, server_.loop().wallSeconds());
+  log.log(peer_, e, ctx_.loop.wallSeconds());
 }
 
-void Connection::startClosing() {
-  state_ = State::Closing;
-  if (!lingerAfterClose_) return;
+void Connection::startClosing(bool linger) {
+  if (!linger) {
+    state_ = State::Closing;
+    return;
+  }
+  state_ = State::ClosingThenLinger;
   // Any held reply is superseded: a closing connection reads no more bodies.
-  out_.release();
+  stream_.output().release();
 }
 
 void Connection::finishOutput() {
-  if (!lingerAfterClose_ || peerClosed_) {
+  if (state_ == State::Closing || stream_.eof()) {
     close();
     return;
   }
   // Half-close and drain briefly: closing with unread input would reset the connection and
   // could destroy the response before the client reads it.
-  ::shutdown(fd_.get(), SHUT_WR);
+  stream_.shutdownWrite();
   state_ = State::Lingering;
-  server_.lingerTimeouts().arm(timer_, server_.loop().now());
-  timerList_ = &server_.lingerTimeouts();
-  readable_ = true;
+  arm(Deadline::Linger);
+}
+
+void Connection::arm(Deadline d) {
+  ctx_.timeouts(d).arm(timer_, ctx_.loop.now());
+  deadline_ = d;
 }
 
 void Connection::updateTimer() {
-  reactor::TimeoutList* want = nullptr;
-  bool restart = rearm_;
-  if (state_ == State::Lingering) {
-    return;  // armed once when lingering began
-  } else if (!out_.empty() && !writable_) {
-    want = &server_.sendTimeouts();
-    restart = out_.takeProgress();
-  } else if (state_ == State::ReadingBody || (state_ == State::ReadingHead && !in_.empty())) {
-    want = &server_.headerTimeouts();
+  if (state_ == State::Lingering) return;  // armed once when lingering began
+  OutputQueue& out = stream_.output();
+  bool restart = restartDeadline_;
+  restartDeadline_ = false;
+  Deadline want;
+  if (!out.empty() && !stream_.writable()) {
+    want = Deadline::Send;
+    restart = out.takeProgress();
+  } else if (state_ == State::ReadingBody ||
+             (state_ == State::ReadingHead && !stream_.input().empty())) {
+    want = Deadline::Header;
   } else if (state_ == State::ReadingHead) {
     // Idle between requests: the keep-alive timer. A connection that has not sent its first
     // request yet is still waiting for a head: the header timer.
-    want = requestsServed_ > 0 ? &server_.keepAliveTimeouts() : &server_.headerTimeouts();
+    want = requestsServed_ > 0 ? Deadline::KeepAlive : Deadline::Header;
   } else {
-    want = &server_.sendTimeouts();
+    want = Deadline::Send;
   }
-  if (timer_.list() != want || restart) want->arm(timer_, server_.loop().now());
-  timerList_ = want;
-  rearm_ = false;
+  if (!timer_.armed() || deadline_ != want || restart) arm(want);
 }
 
 void Connection::onTimeout() {
-  // Only the header list means "the request is too slow": the others end the connection.
-  bool requestTimedOut = timerList_ == &server_.headerTimeouts() &&
+  // Only the header deadline means "the request is too slow": the others end the connection.
+  bool requestTimedOut = deadline_ == Deadline::Header &&
                          (state_ == State::ReadingBody ||
-                          (state_ == State::ReadingHead && !in_.empty()));
-  if (requestTimedOut) {
-    spdlog::debug("{}: request timed out", peer_.toString());
-    if (state_ == State::ReadingBody) out_.truncate(heldMark_);
-    failRequest(Status::RequestTimeout);
-    drive();
+                          (state_ == State::ReadingHead && !stream_.input().empty()));
+  if (!requestTimedOut) {
+    close();
     return;
   }
-  close();
+  spdlog::debug("{}: request timed out", peer_.toString());
+  if (state_ == State::ReadingBody) stream_.output().truncate(heldMark_);
+  failRequest(Status::RequestTimeout);
+  drive();
 }
 
 void Connection::close() {
@@ -373,15 +365,11 @@ void Connection::close() {
   state_ = State::Closed;
   timer_.cancel();
   if (posted_) {
-    server_.loop().unpost(this);
+    ctx_.loop.unpost(this);
     posted_ = false;
   }
-  out_.clear();
-  in_.clear();
-  in_.releaseIfEmpty();
-  // Closing the fd also removes it from the epoll set (it is never duplicated).
-  fd_.reset();
-  server_.connectionClosed(this);
+  stream_.close();
+  owner_.connectionClosed(this);
 }
 
 }  // namespace epserve::server

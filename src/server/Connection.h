@@ -1,40 +1,53 @@
-// One client connection: reads requests, answers them in order, keeps alive or closes.
-// An explicit state machine driven by edge-triggered epoll events and its one timer.
+// One client's HTTP session over a reactor::Stream: reads requests, answers them in order,
+// keeps alive or closes. An explicit state machine driven by epoll events and its one timer.
 #pragma once
 
 #include <cstdint>
 
 #include "http/BodyDecoder.h"
 #include "http/Request.h"
-#include "reactor/Buffer.h"
 #include "reactor/Fd.h"
 #include "reactor/IoHandler.h"
+#include "reactor/OutputQueue.h"
 #include "reactor/SocketAddress.h"
+#include "reactor/Stream.h"
 #include "reactor/TimeoutList.h"
-#include "server/OutputQueue.h"
+#include "server/LoopContext.h"
 #include "server/Reply.h"
 
 namespace epserve::server {
 
-class Server;
+class Connection;
+
+// Whoever hands out connections learns here that one has closed (it may still receive
+// events queued in this loop iteration, so it must not be reused before the next).
+class ConnectionOwner {
+ public:
+  virtual void connectionClosed(Connection* c) = 0;
+
+ protected:
+  ~ConnectionOwner() = default;
+};
 
 class Connection final : public reactor::IoHandler, public reactor::TimeoutHandler {
  public:
-  // What the connection is doing with its input. Output (OutputQueue) drains alongside:
-  // pipelined requests are parsed while earlier responses are still being sent.
+  // What the session is doing. Output drains alongside the reading states: pipelined requests
+  // are parsed while earlier responses are still being sent.
   enum class State : std::uint8_t {
-    ReadingHead,  // waiting for or accumulating a request head (idle when nothing is buffered)
-    ReadingBody,  // discarding a request body; the response waits (held) until it ends
-    Closing,      // no more requests: send what is queued, then close
-    Lingering,    // response sent after an error: discard input briefly so no RST eats it
+    ReadingHead,          // waiting for or accumulating a request head (idle if none buffered)
+    ReadingBody,          // discarding a request body; its response is held until it ends
+    Closing,              // no more requests: send what is queued, then close
+    ClosingThenLinger,    // the same after an error, with input left unread: half-close and
+                          // linger rather than let the close reset the response away
+    Lingering,            // response sent: discard input briefly, until the client closes
     Closed,
   };
 
-  explicit Connection(Server& server);
+  Connection(LoopContext& context, ConnectionOwner& owner);
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Takes a freshly accepted socket and starts watching it.
+  // Takes a freshly accepted socket and starts the session.
   void open(reactor::Fd fd, const reactor::SocketAddress& peer);
   // The server is stopping: finish the response in flight (if any), then close.
   void beginShutdown();
@@ -45,45 +58,42 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   void onTimeout() override;
 
   State state() const { return state_; }
-
-  std::size_t serverIndex = 0;  // position in Server's list of open connections
+  std::size_t ownerIndex = 0;  // position in the owner's list of open connections
 
  private:
+  enum class Step : std::uint8_t { Continue, Wait };
+
   void drive();
-  bool readSome();
+  Step stepReading(int& readRounds, bool& waitingForOutput);
+  Step stepClosing();
+  Step stepLingering();
+  Step peerFinished();
+  bool flushOutput();
   bool processInput();
   bool consumeBody();
   void handleRequest(const http::Request& req, std::size_t headLength);
   void failRequest(http::Status status);
   void queueReply(Reply& reply, const http::Request* req);
   bool backlogged() const;
-  void startClosing();
+  void startClosing(bool linger);
   void finishOutput();
   void updateTimer();
+  void arm(Deadline d);
   void close();
 
-  Server& server_;
-  reactor::Fd fd_;
+  LoopContext& ctx_;
+  ConnectionOwner& owner_;
+  reactor::Stream stream_;
   reactor::SocketAddress peer_;
   State state_ = State::Closed;
-  bool readable_ = false;    // edge-triggered: input may be waiting in the kernel
-  bool writable_ = false;    // edge-triggered: the socket took our last write
-  bool peerClosed_ = false;  // read() returned 0: no more requests will come
-  bool peerHangup_ = false;  // EPOLLRDHUP seen: read to EOF, a short read proves nothing
-  bool shuttingDown_ = false;
-  bool lingerAfterClose_ = false;
-  bool rearm_ = true;        // a request completed: restart the timer for the new phase
-  bool posted_ = false;
-  reactor::Buffer in_;
-  std::size_t scanned_ = 0;
-  std::uint32_t requestsServed_ = 0;  // bytes of in_ already searched for a line end
-  OutputQueue out_;
-  OutputQueue::Mark heldMark_{};
-  std::uint64_t bodyLeft_ = 0;
-  bool chunkedBody_ = false;
-  http::BodyDecoder chunked_;
+  bool posted_ = false;           // on the loop's posted list (it caps its read rounds)
+  bool restartDeadline_ = true;   // a request completed: its timer starts afresh
+  std::size_t scanned_ = 0;       // bytes of input already searched for a line end
+  std::uint32_t requestsServed_ = 0;
+  reactor::OutputQueue::Mark heldMark_{};  // where the reply held for a request body starts
+  http::BodyDecoder body_;        // the request body being read (and discarded)
   reactor::Timer timer_;
-  reactor::TimeoutList* timerList_ = nullptr;  // the list timer_ was last armed on
+  Deadline deadline_ = Deadline::Header;  // what timer_ means while it is armed
 };
 
 }  // namespace epserve::server

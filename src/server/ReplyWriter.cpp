@@ -9,7 +9,7 @@ namespace epserve::server {
 namespace {
 
 // multipart/byteranges: part headers from memory, each part's bytes from memory or the fd.
-void writeMultipart(OutputQueue& out, const Reply& reply) {
+void writeMultipart(reactor::OutputQueue& out, const Reply& reply) {
   std::string_view boundary(reply.boundary, http::kBoundaryLength);
   std::size_t maxHeader = http::maxPartHeaderSize(boundary, reply.partType);
   for (std::size_t i = 0; i < reply.ranges.count; ++i) {
@@ -30,7 +30,7 @@ void writeMultipart(OutputQueue& out, const Reply& reply) {
 
 }  // namespace
 
-std::uint64_t writeReply(OutputQueue& out, Reply& reply, const http::Request* req,
+std::uint64_t writeReply(reactor::OutputQueue& out, Reply& reply, const http::Request* req,
                          std::string_view date, std::string_view extraHeaders) {
   http::ResponseHead head;
   head.status = reply.status;

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "http/Request.h"
-#include "server/OutputQueue.h"
+#include "reactor/OutputQueue.h"
 #include "server/Reply.h"
 
 namespace epserve::server {
@@ -14,7 +14,7 @@ namespace epserve::server {
 // Queues `reply` as the answer to `req` (nullptr when the request could not be parsed: no
 // HEAD rule, no version-specific Connection header). Moves the file reference out of `reply`.
 // Returns the body bytes queued (0 for HEAD, 204, 304).
-std::uint64_t writeReply(OutputQueue& out, Reply& reply, const http::Request* req,
+std::uint64_t writeReply(reactor::OutputQueue& out, Reply& reply, const http::Request* req,
                          std::string_view date, std::string_view extraHeaders);
 
 }  // namespace epserve::server

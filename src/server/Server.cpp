@@ -1,84 +1,44 @@
 // Connection ownership, accept policy and graceful shutdown: see Server.h.
 #include "server/Server.h"
 
-#include <sys/socket.h>
-
 #include <spdlog/spdlog.h>
 
+#include "server/ReplyWriter.h"
 
 namespace epserve::server {
 
-namespace {
-
-constexpr reactor::Millis kLingerMillis = 2000;
-// The open-file cache: how many files stay open, which are served from memory, and how often
-// an entry is rechecked on disk even when inotify reported nothing.
-constexpr std::size_t kCachedFiles = 1024;
-constexpr std::size_t kInlineFileLimit = 16 * 1024;
-constexpr reactor::Millis kRevalidateMillis = 1000;
-
-// Sent to connections over --max-connections before closing them.
-constexpr std::string_view kBusyResponse =
-    "HTTP/1.1 503 Service Unavailable\r\nServer: epserve/" EPSERVE_VERSION
-    "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 20\r\n"
-    "Retry-After: 1\r\nConnection: close\r\n\r\nserver at capacity.\n";
-
-}  // namespace
-
 Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
                reactor::Fd listener)
-    : loop_(loop),
-      config_(config),
-      resolver_(std::move(resolver)),
-      watcher_(config.root),
-      files_(resolver_, kCachedFiles, kInlineFileLimit, kRevalidateMillis,
-             watcher_.available() ? &watcher_ : nullptr),
-      handler_(config_, files_, resolver_),
-      accessLog_(config.accessLog),
-      request_(std::make_unique<http::Request>()),
-      headerTimeouts_(config.headerTimeoutSec * 1000LL),
-      keepAliveTimeouts_(config.keepAliveTimeoutSec * 1000LL),
-      sendTimeouts_(config.sendTimeoutSec * 1000LL),
-      lingerTimeouts_(kLingerMillis),
+    : ctx_(loop, config, std::move(resolver)),
+      busyHeaders_(config.extraHeaders + "Retry-After: 1\r\n"),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
       shutdownTimer_(this),
       shutdownRequest_(loop, [this] { beginShutdown(); }) {
-  loop_.addTimeoutList(&headerTimeouts_);
-  loop_.addTimeoutList(&keepAliveTimeouts_);
-  loop_.addTimeoutList(&sendTimeouts_);
-  loop_.addTimeoutList(&lingerTimeouts_);
-  loop_.addTimeoutList(&shutdownTimeout_);
-  loop_.setBeforeSleep([this] { beforeSleep(); });
-  if (watcher_.available()) {
-    loop_.add(watcher_.fd(), EPOLLIN, this);
-    // Change events are handled before the requests that arrive with them.
-    loop_.setPriorityHandler(this);
-  }
+  loop.addTimeoutList(&shutdownTimeout_);
   acceptor_ = std::make_unique<reactor::Acceptor>(
-      loop_, std::move(listener),
+      loop, std::move(listener),
       [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
 }
 
-Server::~Server() { accessLog_.flush(); }
+Server::~Server() { ctx_.loop.removeTimeoutList(&shutdownTimeout_); }
 
-void Server::run() { loop_.run(); }
+void Server::run() { ctx_.loop.run(); }
 
 void Server::accept(reactor::Fd fd, const reactor::SocketAddress& peer) {
-  if (open_.size() >= config_.maxConnections) {
-    // Best effort: the socket buffer of a new connection always takes these few bytes.
-    ::send(fd.get(), kBusyResponse.data(), kBusyResponse.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    spdlog::debug("{}: refused, {} connections open", peer.toString(), open_.size());
+  if (open_.size() >= ctx_.config.maxConnections) {
+    refuse(fd.get(), peer);
     return;
   }
   Connection* c;
   if (free_.empty()) {
-    all_.push_back(std::make_unique<Connection>(*this));
+    ConnectionOwner& owner = *this;
+    all_.push_back(std::make_unique<Connection>(ctx_, owner));
     c = all_.back().get();
   } else {
     c = free_.back();
     free_.pop_back();
   }
-  c->serverIndex = open_.size();
+  c->ownerIndex = open_.size();
   open_.push_back(c);
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{}: connected", peer.toString());
@@ -86,21 +46,29 @@ void Server::accept(reactor::Fd fd, const reactor::SocketAddress& peer) {
   c->open(std::move(fd), peer);
 }
 
+// Over --max-connections: a 503 from the same error-page path as every other status, sent
+// best effort (a new connection's socket buffer always takes these few hundred bytes), then
+// the socket closes with the caller's Fd.
+void Server::refuse(int fd, const reactor::SocketAddress& peer) {
+  Reply& reply = ctx_.scratchReply();
+  reply.reset();
+  RequestHandler::error(http::Status::ServiceUnavailable, true, reply);
+  reactor::OutputQueue out(ctx_.buffers);
+  writeReply(out, reply, nullptr, ctx_.date(), busyHeaders_);
+  out.flush(fd);
+  out.clear();
+  spdlog::debug("{}: refused, {} connections open", peer.toString(), open_.size());
+}
+
 void Server::connectionClosed(Connection* c) {
   // Swap-remove from the open list; the object itself is reused only after this iteration,
   // since events for it may still be queued in the current one.
-  std::size_t i = c->serverIndex;
+  std::size_t i = c->ownerIndex;
   open_[i] = open_.back();
-  open_[i]->serverIndex = i;
+  open_[i]->ownerIndex = i;
   open_.pop_back();
-  closing_.push_back(c);
-  if (shuttingDown_ && open_.empty()) loop_.stop();
-}
-
-void Server::beforeSleep() {
-  for (Connection* c : closing_) free_.push_back(c);
-  closing_.clear();
-  accessLog_.flush();
+  ctx_.loop.defer([this, c] { free_.push_back(c); });
+  if (shuttingDown_ && open_.empty()) ctx_.loop.stop();
 }
 
 void Server::beginShutdown() {
@@ -110,18 +78,16 @@ void Server::beginShutdown() {
   spdlog::info("stopped accepting; {} connection(s) open", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->beginShutdown();
   if (open_.empty()) {
-    loop_.stop();
+    ctx_.loop.stop();
     return;
   }
-  shutdownTimeout_.arm(shutdownTimer_, loop_.now());
+  shutdownTimeout_.arm(shutdownTimer_, ctx_.loop.now());
 }
-
-void Server::onEvents(std::uint32_t) { files_.processChanges(); }
 
 void Server::onTimeout() {
   spdlog::warn("shutdown grace period over: closing {} connection(s)", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->forceClose();
-  loop_.stop();
+  ctx_.loop.stop();
 }
 
 }  // namespace epserve::server

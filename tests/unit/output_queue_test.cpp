@@ -1,4 +1,4 @@
-// Unit tests for ordered response output (server/OutputQueue) over a real socketpair.
+// Unit tests for ordered output (reactor/OutputQueue) over a real socketpair.
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
@@ -9,11 +9,11 @@
 #include <memory>
 #include <string>
 
-#include "server/OutputQueue.h"
+#include "reactor/OutputQueue.h"
 
 using epserve::reactor::BufferPool;
 using epserve::reactor::Fd;
-using epserve::server::OutputQueue;
+using epserve::reactor::OutputQueue;
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Ordered response output with send() and sendfile(): see OutputQueue.h.
-#include "server/OutputQueue.h"
+#include "reactor/OutputQueue.h"
 
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 
-namespace epserve::server {
+namespace epserve::reactor {
 
 namespace {
 // One sendfile() call moves at most this much, so a fast reader of a huge file returns to the
@@ -99,4 +99,4 @@ OutputQueue::FlushResult OutputQueue::flush(int sock) {
   }
 }
 
-}  // namespace epserve::server
+}  // namespace epserve::reactor

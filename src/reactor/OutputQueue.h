@@ -14,13 +14,13 @@
 #include "reactor/Buffer.h"
 #include "reactor/Fd.h"
 
-namespace epserve::server {
+namespace epserve::reactor {
 
 class OutputQueue {
  public:
   enum class FlushResult { Drained, Blocked, Failed };
 
-  explicit OutputQueue(reactor::BufferPool& pool) : bytes_(pool) {}
+  explicit OutputQueue(BufferPool& pool) : bytes_(pool) {}
 
   void append(std::string_view s) { bytes_.append(s); appended_ += s.size(); }
   // Space for `n` bytes; follow with commit(written).
@@ -64,7 +64,7 @@ class OutputQueue {
     std::uint64_t remaining;
   };
 
-  reactor::Buffer bytes_;
+  Buffer bytes_;
   std::uint64_t appended_ = 0;  // logical bytes ever appended (buffer start = appended_ - size)
   std::vector<Segment> segments_;
   std::size_t segmentHead_ = 0;  // first unsent segment
@@ -73,4 +73,4 @@ class OutputQueue {
   bool progress_ = false;
 };
 
-}  // namespace epserve::server
+}  // namespace epserve::reactor

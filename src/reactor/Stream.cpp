@@ -1,0 +1,81 @@
+// Socket readiness, reads, flushes and half-close: see Stream.h.
+#include "reactor/Stream.h"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace epserve::reactor {
+
+namespace {
+constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+}  // namespace
+
+void Stream::open(Fd fd, EventLoop& loop, IoHandler* handler) {
+  fd_ = std::move(fd);
+  readable_ = writable_ = true;
+  hangup_ = eof_ = paused_ = false;
+  loop.add(fd_.get(), kEvents, handler);
+}
+
+void Stream::close() {
+  out_.clear();
+  in_.clear();
+  in_.releaseIfEmpty();
+  // Closing the fd also removes it from the epoll set (it is never duplicated).
+  fd_.reset();
+}
+
+void Stream::onEvents(std::uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) readable_ = true;
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) writable_ = true;
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) hangup_ = true;
+}
+
+Stream::ReadResult Stream::readSome() {
+  std::size_t room = in_.prepareWrite();
+  if (room == 0) return ReadResult::Full;
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), in_.writePtr(), room, 0);
+    if (n > 0) {
+      in_.commit(static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < room && !hangup_) readable_ = false;
+      return ReadResult::Data;
+    }
+    if (n == 0) {
+      eof_ = true;
+      readable_ = false;
+      return ReadResult::Eof;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) {
+      readable_ = false;
+      return ReadResult::Again;
+    }
+    return ReadResult::Failed;  // ECONNRESET and friends: the peer is gone
+  }
+}
+
+OutputQueue::FlushResult Stream::flush() {
+  auto r = out_.flush(fd_.get());
+  if (r == OutputQueue::FlushResult::Blocked) writable_ = false;
+  return r;
+}
+
+void Stream::shutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
+
+Stream::DiscardResult Stream::discardInput() {
+  char sink[4096];
+  ssize_t n;
+  while ((n = ::recv(fd_.get(), sink, sizeof(sink), 0)) > 0) {
+  }
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (n == 0) eof_ = true;
+    return DiscardResult::Done;
+  }
+  readable_ = false;
+  return DiscardResult::Again;
+}
+
+}  // namespace epserve::reactor

@@ -1,0 +1,89 @@
+// One non-blocking socket under edge-triggered epoll: its readiness, the bytes read from it,
+// the bytes still owed to it (OutputQueue), half-close, lingering and pausable reading.
+#pragma once
+
+#include <cstdint>
+
+#include "reactor/Buffer.h"
+#include "reactor/EventLoop.h"
+#include "reactor/Fd.h"
+#include "reactor/OutputQueue.h"
+
+namespace epserve::reactor {
+
+class Stream {
+ public:
+  enum class ReadResult : std::uint8_t {
+    Data,    // bytes were appended to input()
+    Full,    // input() has no room left: the owner must consume before reading on
+    Eof,     // the peer will send nothing more (eof() is now true)
+    Again,   // nothing to read now (readable() is now false)
+    Failed,  // the connection is broken (reset): close it
+  };
+  enum class DiscardResult : std::uint8_t { Again, Done };
+
+  explicit Stream(BufferPool& pool) : in_(pool), out_(pool) {}
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  // Takes a connected socket and watches it (in, out, peer hang-up) on `loop` for `handler`,
+  // which passes what fires to onEvents(). Both directions start ready: edge triggering
+  // reports only changes, and an accepted socket usually has its request already.
+  void open(Fd fd, EventLoop& loop, IoHandler* handler);
+  // Closes the socket (which also leaves epoll) and drops every byte in both directions.
+  void close();
+  bool isOpen() const { return static_cast<bool>(fd_); }
+  int fd() const { return fd_.get(); }
+
+  // Records an epoll event mask.
+  void onEvents(std::uint32_t events);
+
+  // Reads once into input(). A short read means the socket is empty, unless the peer hung
+  // up: then the next read finds the EOF.
+  ReadResult readSome();
+  bool readable() const { return readable_; }
+  bool eof() const { return eof_; }
+  // Whether readSome() may find something: readable, not at EOF and not paused.
+  bool wantsRead() const { return readable_ && !eof_ && !paused_; }
+
+  // Back-pressure: while paused the owner is told there is nothing to read, and the kernel's
+  // receive window fills up and stops the peer. No epoll_ctl either way: readiness stays
+  // remembered, so resuming reads what arrived meanwhile.
+  void pauseReading() { paused_ = true; }
+  void resumeReading() { paused_ = false; }
+  bool readingPaused() const { return paused_; }
+
+  // Sends what output() can send now; a Blocked flush waits for the next EPOLLOUT.
+  OutputQueue::FlushResult flush();
+  bool writable() const { return writable_; }
+  // Whether flushing may make progress: output is queued and the socket took the last write.
+  bool wantsWrite() const { return writable_ && !out_.empty(); }
+
+  // Sends FIN after what has been written: the peer sees EOF, we can still read.
+  void shutdownWrite();
+  // Reads and throws away whatever the peer still sends. Done: EOF or an error (close now);
+  // Again: the socket is empty, wait for more.
+  DiscardResult discardInput();
+
+  Buffer& input() { return in_; }
+  OutputQueue& output() { return out_; }
+  const OutputQueue& output() const { return out_; }
+
+  // Gives buffer storage back to the pool while the connection has nothing in it.
+  void releaseIdleBuffers() {
+    in_.releaseIfEmpty();
+    out_.releaseIfEmpty();
+  }
+
+ private:
+  Fd fd_;
+  bool readable_ = false;  // edge-triggered: input may be waiting in the kernel
+  bool writable_ = false;  // edge-triggered: the socket took our last write
+  bool hangup_ = false;    // EPOLLRDHUP seen: read to EOF, a short read proves nothing
+  bool eof_ = false;       // recv() returned 0
+  bool paused_ = false;
+  Buffer in_;
+  OutputQueue out_;
+};
+
+}  // namespace epserve::reactor

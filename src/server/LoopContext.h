@@ -1,0 +1,72 @@
+// What every connection on one event loop shares: the loop, its buffers, date, access log,
+// timeout lists, open-file cache and request handler. One per worker; nothing is locked.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "fs/DirectoryWatcher.h"
+#include "fs/FileCache.h"
+#include "fs/Resolver.h"
+#include "http/HttpDate.h"
+#include "http/Request.h"
+#include "http/RequestParser.h"
+#include "reactor/Buffer.h"
+#include "reactor/EventLoop.h"
+#include "reactor/TimeoutList.h"
+#include "server/AccessLog.h"
+#include "server/Config.h"
+#include "server/Reply.h"
+#include "server/RequestHandler.h"
+
+namespace epserve::server {
+
+// What a connection's one timer is waiting for; each has its own fixed-duration list.
+enum class Deadline : std::uint8_t {
+  Header,     // a request head (or body) is still arriving: 408 when it runs out
+  KeepAlive,  // idle between requests: close quietly
+  Send,       // queued output the client does not read: close
+  Linger,     // after an error response, discarding input before the close
+};
+inline constexpr std::size_t kDeadlines = 4;
+
+class LoopContext final : private reactor::IoHandler {
+ public:
+  // `resolver` is rooted at the document root.
+  LoopContext(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver);
+  ~LoopContext();
+  LoopContext(const LoopContext&) = delete;
+  LoopContext& operator=(const LoopContext&) = delete;
+
+  reactor::EventLoop& loop;
+  const Config& config;
+  reactor::BufferPool buffers;
+  const http::ParseLimits limits;
+  AccessLog accessLog;
+
+  reactor::TimeoutList& timeouts(Deadline d) { return timeouts_[static_cast<std::size_t>(d)]; }
+  RequestHandler& handler() { return handler_; }
+  // The Date value for this iteration's wall clock.
+  std::string_view date() { return dates_.get(loop.wallSeconds()); }
+  // Reused for every request on this loop (one is handled at a time): no allocation per
+  // request. Valid until the next request is parsed.
+  http::Request& scratchRequest() { return *request_; }
+  Reply& scratchReply() { return reply_; }
+
+ private:
+  void onEvents(std::uint32_t events) override;  // files changed beneath the root
+
+  fs::Resolver resolver_;
+  fs::DirectoryWatcher watcher_;
+  fs::FileCache files_;
+  RequestHandler handler_;
+  http::DateCache dates_;
+  std::unique_ptr<http::Request> request_;  // ~3 KiB of header views
+  Reply reply_;
+  std::array<reactor::TimeoutList, kDeadlines> timeouts_;
+  reactor::EventLoop::HookId flushHook_ = 0;
+};
+
+}  // namespace epserve::server
