@@ -106,30 +106,33 @@ void EventLoop::runDeferred() {
 
 void EventLoop::run() {
   running_ = true;
-  while (running_) {
-    int n = ::epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(ready_.size()),
-                         pollTimeout());
-    if (n < 0) {
-      if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
-      n = 0;
-    }
-    updateClock();
-    for (IoHandler* first : priority_) {
-      for (int i = 0; i < n; ++i) {
-        if (ready_[i].data.ptr == first) {
-          first->onEvents(ready_[i].events);
-          ready_[i].data.ptr = nullptr;
-        }
+  while (running_) runOnce(-1);
+}
+
+void EventLoop::runOnce(int maxWaitMillis) {
+  int wait = pollTimeout();
+  if (maxWaitMillis >= 0 && (wait < 0 || wait > maxWaitMillis)) wait = maxWaitMillis;
+  int n = ::epoll_wait(epoll_.get(), ready_.data(), static_cast<int>(ready_.size()), wait);
+  if (n < 0) {
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "epoll_wait");
+    n = 0;
+  }
+  updateClock();
+  for (IoHandler* first : priority_) {
+    for (int i = 0; i < n; ++i) {
+      if (ready_[i].data.ptr == first) {
+        first->onEvents(ready_[i].events);
+        ready_[i].data.ptr = nullptr;
       }
     }
-    for (int i = 0; i < n; ++i) {
-      if (auto* h = static_cast<IoHandler*>(ready_[i].data.ptr)) h->onEvents(ready_[i].events);
-    }
-    for (TimeoutList* list : timeoutLists_) list->expire(now_);
-    runPosted();
-    runDeferred();
-    for (auto& hook : beforeSleep_) hook.second();
   }
+  for (int i = 0; i < n; ++i) {
+    if (auto* h = static_cast<IoHandler*>(ready_[i].data.ptr)) h->onEvents(ready_[i].events);
+  }
+  for (TimeoutList* list : timeoutLists_) list->expire(now_);
+  runPosted();
+  runDeferred();
+  for (auto& hook : beforeSleep_) hook.second();
 }
 
 }  // namespace epserve::reactor

@@ -58,6 +58,9 @@ class EventLoop {
 
   // Runs iterations until stop(); returns normally. epoll_wait errors other than EINTR throw.
   void run();
+  // One iteration, sleeping at most `maxWaitMillis` (0: poll) for events or the next timer:
+  // for callers that interleave the loop with their own work (tests, a bounded drain).
+  void runOnce(int maxWaitMillis);
   void stop() { running_ = false; }
 
   // Monotonic milliseconds and wall-clock seconds, read once per iteration (cheap to ask).

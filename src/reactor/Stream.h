@@ -66,6 +66,7 @@ class Stream {
   DiscardResult discardInput();
 
   Buffer& input() { return in_; }
+  const Buffer& input() const { return in_; }
   OutputQueue& output() { return out_; }
   const OutputQueue& output() const { return out_; }
 

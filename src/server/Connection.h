@@ -58,6 +58,8 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   void onTimeout() override;
 
   State state() const { return state_; }
+  // The transport, read-only: what is buffered and queued (tests, diagnostics).
+  const reactor::Stream& stream() const { return stream_; }
   std::size_t ownerIndex = 0;  // position in the owner's list of open connections
 
  private:

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -305,6 +306,32 @@ TEST_CASE("connection: requests keep resetting the keep-alive timer") {
   }
   // 2.5 s of traffic on one connection, more than the 1 s idle limit.
   CHECK(Clock::now() - start >= 2s);
+}
+
+TEST_CASE("connection: over --max-connections a client gets a 503 error page and a close") {
+  ServedRoot served({"--max-connections", "1", "--header", "X-Site: e2e"});
+  std::optional<Client> first(served.connect());
+  REQUIRE(first->request(requestHead("GET", "/index.html")).status == 200);  // holds the slot
+
+  Client second = served.connect();
+  second.send(requestHead("GET", "/index.html"));
+  const HttpResponse busy = second.readResponse();
+  CHECK(busy.status == 503);
+  CHECK(busy.header("Retry-After") == "1");
+  CHECK(busy.header("X-Site") == "e2e");  // the same head as every other response
+  CHECK(busy.header("Content-Type") == "text/html; charset=utf-8");
+  CHECK(busy.body.find("503") != std::string::npos);
+  CHECK(busy.connectionHas("close"));
+  CHECK(second.waitForClose(2s));
+
+  first.reset();  // frees the slot once the server has seen the close
+  int status = 0;
+  for (int attempt = 0; attempt < 50 && status != 200; ++attempt) {
+    if (attempt > 0) std::this_thread::sleep_for(20ms);
+    Client third = served.connect();
+    status = third.request(requestHead("GET", "/index.html")).status;
+  }
+  CHECK(status == 200);
 }
 
 }  // namespace
