@@ -4,6 +4,8 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 BENCH=$REPO/bench
 cd "$REPO"
 
@@ -31,7 +33,6 @@ readonly C10K_CONNECTIONS=10000
 readonly HOST=127.0.0.1
 
 log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
 
 # A word list contains a word: used to validate SERVERS and SCENARIOS.
 contains() { [[ " $1 " == *" $2 "* ]]; }
@@ -153,25 +154,18 @@ forget() {
   STARTED_PIDS=("${kept[@]}")
 }
 
+# stopPid PID [GRACE_SECONDS]: stop_pid (SIGTERM, then SIGKILL after 5 s) for a PID that is ours.
 stopPid() {
-  local pid=$1 limit=${2:-50} i
-  ours "$pid" || { forget "$pid"; return 0; }
-  kill -TERM "$pid" 2>/dev/null || true
-  for (( i = 0; i < limit; i++ )); do
-    ours "$pid" || break
-    sleep 0.1
-  done
-  if ours "$pid"; then
-    log "pid $pid ignored SIGTERM; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
+  local pid=$1 grace=${2:-5}
+  if ours "$pid" && ! stop_pid "$pid" "$grace"; then
+    log "pid $pid ignored SIGTERM for ${grace}s; sent SIGKILL"
   fi
-  wait "$pid" 2>/dev/null || true
   forget "$pid"
 }
 
 cleanup() {
   local pid
-  for pid in "${STARTED_PIDS[@]}"; do stopPid "$pid" 50; done
+  for pid in "${STARTED_PIDS[@]}"; do stopPid "$pid" 5; done
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -246,7 +240,7 @@ EOF
 # startServer NAME PORT [callgrind]: starts one pinned server and waits (bounded) until it answers;
 # its PID is left in STARTED_PID.
 startServer() {
-  local name=$1 port=$2 mode=${3:-plain} dir cmd prefix pid i waitLimit=100
+  local name=$1 port=$2 mode=${3:-plain} dir cmd prefix pid waitLimit=100
   dir=$OUT/conf/$name-$port
   prefix=(taskset -c "$SERVER_CPU")
   if [[ $mode == callgrind ]]; then
@@ -269,17 +263,16 @@ startServer() {
   "${prefix[@]}" "${cmd[@]}" >"$OUT/logs/$name-$port.log" 2>&1 </dev/null &
   pid=$!
   STARTED_PIDS+=("$pid")
-  for (( i = 0; i < waitLimit; i++ )); do
+  # Done once it answers, or once it has exited (told apart below).
+  answering() { ! ours "$pid" || curl -s -o /dev/null --max-time 2 "http://$HOST:$port/index.html"; }
+  if wait_until "$waitLimit" 0.1 answering; then
     if ! ours "$pid"; then
       log "$name exited at startup; see $OUT/logs/$name-$port.log"
       return 1
     fi
-    if curl -s -o /dev/null --max-time 2 "http://$HOST:$port/index.html"; then
-      STARTED_PID=$pid
-      return 0
-    fi
-    sleep 0.1
-  done
+    STARTED_PID=$pid
+    return 0
+  fi
   log "$name did not answer on port $port within $(( waitLimit / 10 )) s"
   stopPid "$pid"
   return 1
@@ -341,13 +334,15 @@ machineBusy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /p
 # On a shared machine, wait (at most QUIET_WAIT s) for a second in which other work used less than
 # 15% of one core, so a run does not start in the middle of someone's build.
 waitQuiet() {
-  local i b0 busy
-  for (( i = 0; i < QUIET_WAIT; i++ )); do
+  local busy
+  quietSecond() {
+    local b0
     b0=$(machineBusy)
     sleep 1
     busy=$(( ($(machineBusy) - b0) * 100 / CLK_TCK ))
-    (( busy < 15 )) && return 0
-  done
+    (( busy < 15 ))
+  }
+  wait_until "$QUIET_WAIT" 0 quietSecond && return 0
   (( QUIET_WAIT == 0 )) ||
     log "machine still busy (${busy}% of a core) after ${QUIET_WAIT}s; running anyway"
 }
@@ -590,13 +585,13 @@ runCallgrind() {
   # valgrind a signal that arrives during epoll_wait is only acted on once the call returns, so
   # each poll also opens a connection to wake the server up.
   kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for (( i = 0; i < 120; i++ )); do
-    ours "$pid" || break
+  exited_or_woken() {
+    ours "$pid" || return 0
     curl -s -o /dev/null --max-time 1 "$url" || true
-    sleep 0.5
-  done
-  stopPid "$pid" 10
+    return 1
+  }
+  wait_until 120 0.5 exited_or_woken || true
+  stopPid "$pid" 1
   if [[ $status != ok ]]; then
     row round="$round" scenario=callgrind server="$name" status="$status"
     FAILURES=$(( FAILURES + 1 ))

@@ -4,6 +4,8 @@
 # Not part of `make test` (minutes long). Usage and knobs: bench/SOAK.md. Exit 0 = pass, 1 = fail.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source-path=SCRIPTDIR source=../scripts/lib.sh
+. "$REPO/scripts/lib.sh"
 cd "$REPO"
 
 TOTAL=${TOTAL:-10000000}            # requests in all
@@ -16,7 +18,6 @@ BUILD=${BUILD:-build/soak}
 HOST=127.0.0.1
 
 log() { printf '[soak %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
 
 for v in TOTAL WARM THREADS CONNECTIONS MAX_SECONDS RSS_SLACK_KIB; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer"
@@ -31,11 +32,7 @@ cmake --build "$BUILD" -j "$(nproc)" --target epserve >/dev/null
 WORK=$(mktemp -d /tmp/epserve-soak-XXXXXX)
 PID=""
 cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -TERM "$PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2>/dev/null || true
-  fi
+  if [ -n "$PID" ]; then stop_pid "$PID" 5 || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -72,13 +69,13 @@ LUA
   >"$WORK/stdout" 2>"$WORK/stderr" &
 PID=$!
 PORT=""
-for _ in $(seq 1 100); do
+listening() {
   PORT=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$WORK/stderr" | head -n1)
-  [ -n "$PORT" ] && break
-  kill -0 "$PID" 2>/dev/null || { cat "$WORK/stderr" >&2; die "epserve exited at startup"; }
-  sleep 0.1
-done
-[ -n "$PORT" ] || die "epserve is not listening after 10 s"
+  [ -n "$PORT" ] && return 0
+  pid_alive "$PID" || { cat "$WORK/stderr" >&2; die "epserve exited at startup"; }
+  return 1
+}
+wait_until 100 0.1 listening || die "epserve is not listening after 10 s"
 URL=http://$HOST:$PORT/index.html
 curl -sf -o /dev/null --max-time 5 "$URL" || die "GET $URL failed before the soak"
 
@@ -111,15 +108,15 @@ run_wrk() {
   SOAK_PER_THREAD=$per SOAK_MARKER=$marker wrk -t "$THREADS" -c "$CONNECTIONS" -d "${bound}s" \
     --timeout 5s -s "$WORK/count.lua" "$URL" >"$WORK/wrk.out" 2>&1 &
   wrk_pid=$!
-  for _ in $(seq 1 $((bound * 10 + 100))); do
-    kill -0 "$wrk_pid" 2>/dev/null || break
-    if [ "$(wc -l <"$marker")" -ge "$THREADS" ]; then
-      stopped=1
-      kill -INT "$wrk_pid"
-      break
-    fi
-    sleep 0.1
-  done
+  # Done when wrk has exited, or once every thread has stopped (then wrk is woken with SIGINT).
+  # shellcheck disable=SC2317 # called through wait_until
+  wrk_done() {
+    pid_gone "$wrk_pid" && return 0
+    [ "$(wc -l <"$marker")" -ge "$THREADS" ] || return 1
+    stopped=1
+    kill -INT "$wrk_pid"
+  }
+  wait_until $((bound * 10 + 100)) 0.1 wrk_done || true
   if ! wait_bounded "$wrk_pid" 30; then
     kill -KILL "$wrk_pid" 2>/dev/null || true
     die "wrk did not finish (stopped threads: $(wc -l <"$marker"))"
@@ -130,14 +127,8 @@ run_wrk() {
 }
 # wait_bounded PID SECONDS: waits for a child of this shell; false if it is still running.
 wait_bounded() {
-  for _ in $(seq 1 $(($2 * 10))); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1" 2>/dev/null || true
-      return 0
-    fi
-    sleep 0.1
-  done
-  return 1
+  wait_until $(($2 * 10)) 0.1 pid_gone "$1" || return 1
+  wait "$1" 2>/dev/null || true
 }
 field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1"; }
 check_run() {

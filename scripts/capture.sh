@@ -10,6 +10,8 @@
 # Needs tshark (Debian package tshark) and the right to capture (root, or the wireshark group).
 # Exit status: 0 = captured, 1 = something failed, 77 = this machine cannot capture on lo.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 EPSERVE="$REPO/build/release/epserve"
 ROOT="$REPO/www"
@@ -26,7 +28,6 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-die() { echo "capture.sh: $*" >&2; exit 1; }
 for cmd in tshark curl ss; do
   command -v "$cmd" >/dev/null || die "'$cmd' is not installed (Debian: tshark, curl, iproute2)"
 done
@@ -41,26 +42,11 @@ fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/epserve-capture.XXXXXX")
 SERVER_PID=""
 TSHARK_PID=""
-wait_until() { # SECONDS COMMAND...: polls every 0.1 s, bounded
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
-stop() { # PID SIGNAL SECONDS: signal, wait bounded, then SIGKILL
-  kill -0 "$1" 2>/dev/null || return 0
-  kill -s "$2" "$1" 2>/dev/null || true
-  wait_until "$3" gone "$1" || kill -s KILL "$1" 2>/dev/null || true
-  wait "$1" 2>/dev/null || true
-}
 cleanup() {
   local status=$?
   set +e
-  [ -n "$TSHARK_PID" ] && stop "$TSHARK_PID" INT 10
-  [ -n "$SERVER_PID" ] && stop "$SERVER_PID" TERM 5
+  [ -n "$TSHARK_PID" ] && stop_pid -s INT "$TSHARK_PID" 10
+  [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID" 5
   rm -rf "$TMP"
   exit "$status"
 }
@@ -74,16 +60,16 @@ trap 'exit 130' INT TERM
 "$EPSERVE" -i 127.0.0.1 -p "$PORT_ARG" -r "$ROOT" >"$TMP/access.log" 2>"$TMP/server.err" &
 SERVER_PID=$!
 port_of_server() { sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$TMP/server.err"; }
-listening() { gone "$SERVER_PID" && die "epserve exited: $(cat "$TMP/server.err")"; [ -n "$(port_of_server)" ]; }
-wait_until 10 listening || die "epserve did not start listening within 10 s"
+listening() { pid_gone "$SERVER_PID" && die "epserve exited: $(cat "$TMP/server.err")"; [ -n "$(port_of_server)" ]; }
+wait_until 100 0.1 listening || die "epserve did not start listening within 10 s"
 PORT=$(port_of_server)
 BASE="http://127.0.0.1:$PORT"
 
 # The capture: only this server's port. dumpcap reports "Capturing on" once the socket is open.
 tshark -i lo -f "tcp port $PORT" -w "$TMP/capture.pcapng" -q >"$TMP/tshark.out" 2>"$TMP/tshark.err" &
 TSHARK_PID=$!
-capturing() { gone "$TSHARK_PID" && die "tshark exited: $(cat "$TMP/tshark.err")"; grep -q 'Capturing on' "$TMP/tshark.err"; }
-wait_until 20 capturing || die "tshark did not start capturing within 20 s"
+capturing() { pid_gone "$TSHARK_PID" && die "tshark exited: $(cat "$TMP/tshark.err")"; grep -q 'Capturing on' "$TMP/tshark.err"; }
+wait_until 200 0.1 capturing || die "tshark did not start capturing within 20 s"
 sleep 0.3
 
 # Two connections, one request each: the page, then a path that does not exist.
@@ -97,10 +83,10 @@ open_conns() {
     state close-wait state last-ack state closing "( sport = :$PORT or dport = :$PORT )"
 }
 closed() { [ -z "$(open_conns)" ]; }
-wait_until 10 closed || die "connections still open after 10 s: $(open_conns)"
+wait_until 100 0.1 closed || die "connections still open after 10 s: $(open_conns)"
 sleep 0.3
 kill -INT "$TSHARK_PID"
-wait_until 15 gone "$TSHARK_PID" || die "tshark did not stop within 15 s"
+wait_until 150 0.1 pid_gone "$TSHARK_PID" || die "tshark did not stop within 15 s"
 wait "$TSHARK_PID" || die "tshark failed: $(cat "$TMP/tshark.err")"
 TSHARK_PID=""
 

@@ -6,6 +6,8 @@
 # Crash reproducers land in tests/fuzz/artifacts/<target>/; the growing corpus in
 # build/fuzz/corpus/<target>/, seeded from tests/fuzz/corpus/<target>/.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 
 # Every tests/fuzz/fuzz_<name>.cpp is a target (the CMake list is the same glob).
@@ -115,6 +117,5 @@ done
 echo
 printf '%s\n' "${summary[@]}"
 if [ ${#failed[@]} -gt 0 ]; then
-  echo "fuzz.sh: failures in: ${failed[*]} (fuzzing reproducers go to $FUZZ_DIR/artifacts/<target>/)" >&2
-  exit 1
+  die "failures in: ${failed[*]} (fuzzing reproducers go to $FUZZ_DIR/artifacts/<target>/)"
 fi

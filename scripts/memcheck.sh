@@ -5,6 +5,8 @@
 # Knobs: BUILD (build dir), JOBS, KEEP=1 keeps the scratch dir (root, logs) for inspection,
 # EPSERVE_ARGS adds server flags (e.g. EPSERVE_ARGS='--workers 2').
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
@@ -13,7 +15,6 @@ JOBS=${JOBS:-$(nproc)}
 HOST=127.0.0.1
 
 log() { printf '[memcheck] %s\n' "$*" >&2; }
-die() { log "FAIL: $*"; exit 1; }
 
 bash scripts/install-deps.sh build-essential cmake libspdlog-dev libcxxopts-dev valgrind curl \
   netcat-openbsd
@@ -27,9 +28,7 @@ WORK=$(mktemp -d /tmp/epserve-memcheck-XXXXXX)
 PID=""
 HOLD_FD=""
 cleanup() {
-  if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-    kill -KILL "$PID" 2>/dev/null || true
-  fi
+  if [ -n "$PID" ]; then stop_pid -s KILL "$PID" 0 || true; fi
   if [ "${KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -68,13 +67,14 @@ log "starting epserve under valgrind"
 PID=$!
 
 PORT=""
-for _ in $(seq 1 600); do  # valgrind starts slowly: up to 60 s
+listening() {
   PORT=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' "$WORK/stderr" | head -n1)
-  [ -n "$PORT" ] && break
-  kill -0 "$PID" 2>/dev/null || { cat "$WORK/stderr" >&2; die "epserve exited before listening"; }
-  sleep 0.1
-done
-[ -n "$PORT" ] || die "no 'listening on' line within 60 s"
+  [ -n "$PORT" ] && return 0
+  pid_alive "$PID" || { cat "$WORK/stderr" >&2; die "epserve exited before listening"; }
+  return 1
+}
+# valgrind starts slowly: up to 60 s.
+wait_until 600 0.1 listening || die "no 'listening on' line within 60 s"
 BASE=http://$HOST:$PORT
 log "listening on port $PORT"
 
@@ -154,8 +154,7 @@ sleep 1
 log "$CHECKS request checks passed; SIGTERM"
 kill -TERM "$PID"
 rc=0
-for _ in $(seq 1 300); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$PID" 2>/dev/null; then die "epserve did not exit within 30 s of SIGTERM"; fi
+wait_until 300 0.1 pid_gone "$PID" || die "epserve did not exit within 30 s of SIGTERM"
 wait "$PID" || rc=$?
 PID=""
 exec {HOLD_FD}<&-

@@ -7,6 +7,8 @@
 # Uses docker when a Docker engine answers; otherwise rootful podman, set up by
 # shared/container/podman-sandbox.sh found beside the repository (CI lays shared/ there).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 HOST_PORT=${HOST_PORT:-1234}
 IMAGE=${IMAGE:-epserve:test}
@@ -20,27 +22,16 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/epserve-container.XXXXXX")
 CONTAINERS=()
 
 log() { printf '[test-container] %s\n' "$*"; }
-die() {
-  printf '[test-container] FAIL: %s\n' "$*" >&2
-  if [ ${#CONTAINERS[@]} -gt 0 ]; then
-    echo "--- container log (last 20 lines)" >&2
-    timeout 20 "$ENGINE" logs "${CONTAINERS[-1]}" 2>&1 | tail -n 20 >&2 || true
-  fi
-  exit 1
-}
 now() { date +%s.%N; }
 secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
-wait_until() { # SECONDS COMMAND...: polls every 0.2 s, bounded
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.2
-  done
-}
+# On failure (die exits 1), the log of the container last started comes after the message.
 cleanup() {
   local status=$? c
   set +e
+  if [ "$status" = 1 ] && [ ${#CONTAINERS[@]} -gt 0 ]; then
+    echo "--- container log (last 20 lines)" >&2
+    timeout 20 "$ENGINE" logs "${CONTAINERS[-1]}" 2>&1 | tail -n 20 >&2
+  fi
   for c in "${CONTAINERS[@]}"; do timeout 60 "$ENGINE" rm -f -t 0 "$c" >/dev/null 2>&1; done
   [ "${KEEP_IMAGE:-1}" = 1 ] || timeout 60 "$ENGINE" rmi -f "$IMAGE" >/dev/null 2>&1
   rm -rf "$TMP"
@@ -100,7 +91,7 @@ run_container() {
   start=$(now)
   timeout 120 "$ENGINE" run -d --name "$name" -p "127.0.0.1:$HOST_PORT:80" "${RUN_FLAGS[@]}" "$@" \
     "$IMAGE" >/dev/null 2>"$TMP/run.err" || die "$ENGINE run failed: $(cat "$TMP/run.err")"
-  wait_until 30 curl -s -o /dev/null --max-time 2 "$BASE/" || die "nothing answers on $BASE within 30 s"
+  wait_until 150 0.2 curl -s -o /dev/null --max-time 2 "$BASE/" || die "nothing answers on $BASE within 30 s"
   READY_TIME=$(secs_since "$start")
 }
 status_of() { curl -s -o "$TMP/body" --max-time 10 -w '%{http_code}' "$BASE$1"; }
@@ -136,7 +127,7 @@ if [ "$ENGINE" = podman ]; then
     die "podman healthcheck run: $(cat "$TMP/health.out")"
 fi
 health() { [ "$(timeout 30 "$ENGINE" inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ]; }
-wait_until 30 health || die "container health is '$(timeout 30 "$ENGINE" inspect -f '{{.State.Health.Status}}' "$NAME")'"
+wait_until 150 0.2 health || die "container health is '$(timeout 30 "$ENGINE" inspect -f '{{.State.Health.Status}}' "$NAME")'"
 timeout 30 "$ENGINE" logs "$NAME" >"$TMP/logs.out" 2>"$TMP/logs.err"
 grep -q '"HEAD / HTTP/1.1" 200 0 ' "$TMP/logs.out" || die "the healthcheck's HEAD / is not in the access log"
 grep -q '"GET /no/such/page HTTP/1.1" 404 ' "$TMP/logs.out" || die "the access log is not on stdout"

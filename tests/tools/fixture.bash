@@ -12,7 +12,13 @@
 # The variables it sets are read by the sourcing scripts, and start_server's arguments are optional.
 # shellcheck shell=bash disable=SC2034,SC2120
 
-# Extra commands a script needs run at exit (e.g. killing its private tmux server).
+# From scripts/lib.sh: wait_until TRIES DELAY CMD..., pid_gone PID, stop_pid PID [GRACE_SECONDS].
+# shellcheck source-path=SCRIPTDIR source=../../scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
+# Extra pids a script started (stopped at exit like the server) and extra commands to run at exit
+# (e.g. killing its private tmux server).
+FIXTURE_PIDS=()
 FIXTURE_CLEANUP=()
 SERVER_PID=""
 
@@ -46,38 +52,12 @@ need_command() {
   done
 }
 
-# wait_until SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds or time runs out.
-wait_until() {
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ "$SECONDS" -lt "$deadline" ] || return 1
-    sleep 0.1
-  done
-}
-
-pid_gone() { ! kill -0 "$1" 2>/dev/null; }
-
-# stop_pid PID SIGNAL SECONDS: signals PID, waits up to SECONDS for it to exit, then SIGKILLs it.
-# Returns the process's exit status when it is our child and exited in time, else 1.
-stop_pid() {
-  local pid=$1 sig=$2 secs=$3
-  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return $?; }
-  kill -s "$sig" "$pid" 2>/dev/null || true
-  if wait_until "$secs" pid_gone "$pid"; then
-    wait "$pid" 2>/dev/null
-    return $?
-  fi
-  kill -s KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  return 1
-}
-
 fixture_cleanup() {
-  local status=$? cmd
+  local status=$? cmd pid
   set +e
   for cmd in "${FIXTURE_CLEANUP[@]}"; do eval "$cmd" >/dev/null 2>&1; done
-  [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID" TERM 5 >/dev/null 2>&1
+  for pid in "${FIXTURE_PIDS[@]}"; do stop_pid "$pid" 5 >/dev/null 2>&1; done
+  [ -n "$SERVER_PID" ] && stop_pid "$SERVER_PID" 5 >/dev/null 2>&1
   if [ "${KEEP_WORK:-0}" = 1 ]; then
     echo "work dir kept: $WORK" >&2
   else
@@ -116,10 +96,10 @@ start_server() {
   : >"$SERVER_ERR"
   "$EPSERVE" -i 127.0.0.1 -p 0 -r "$ROOT" "$@" >"$ACCESS_LOG" 2>"$SERVER_ERR" &
   SERVER_PID=$!
-  wait_until 10 server_listening || fail "epserve did not report 'listening on' in 10 s"
+  wait_until 100 0.1 server_listening || fail "epserve did not report 'listening on' in 10 s"
   PORT=$(listening_port)
   BASE="http://127.0.0.1:$PORT"
 }
 
 # log_has SECONDS REGEX: waits until an access-log line matches the extended regex.
-log_has() { wait_until "$1" grep -Eq -- "$2" "$ACCESS_LOG"; }
+log_has() { wait_until $(($1 * 10)) 0.1 grep -Eq -- "$2" "$ACCESS_LOG"; }

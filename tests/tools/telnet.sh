@@ -33,7 +33,7 @@ type_line() {
   sleep 0.3
 }
 expect_screen() { # SECONDS TEXT [COUNT]
-  wait_until "$1" screen_has "$2" "${3:-1}" ||
+  wait_until $(($1 * 10)) 0.1 screen_has "$2" "${3:-1}" ||
     fail "telnet screen never showed '$2' (x${3:-1}); screen was:"$'\n'"$(pane_text)"
 }
 
@@ -72,7 +72,7 @@ expect_screen 5 "telnet>"
 type_line "quit"
 expect_screen 5 "Connection closed."
 telnet_exited() { [ "$(tmx display-message -p -t telnet '#{pane_dead}')" = 1 ]; }
-wait_until 5 telnet_exited || fail "telnet did not exit after quit"
+wait_until 50 0.1 telnet_exited || fail "telnet did not exit after quit"
 pass "telnet: quit"
 
 if [ "${UPDATE_DOCS:-0}" = 1 ]; then

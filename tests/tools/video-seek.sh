@@ -84,8 +84,8 @@ FIXTURE_PIDS+=("$BROWSER_PID")
 
 REPORT='"GET /seek-report\.txt\?state='
 finished() { grep -Eq "${REPORT}(title-|error-)" "$ACCESS_LOG" || pid_gone "$BROWSER_PID"; }
-wait_until 60 finished || true
-stop_pid "$BROWSER_PID" TERM 10 || true
+wait_until 600 0.1 finished || true
+stop_pid "$BROWSER_PID" 10 || true
 
 reports=$(grep -Eo "${REPORT}[^ ]*" "$ACCESS_LOG" | sed 's/.*state=//' || true)
 if grep -q '^error-' <<<"$reports"; then

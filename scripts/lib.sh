@@ -1,0 +1,67 @@
+# Helpers shared by the repository's bash scripts (die, bounded polling, stopping a PID we started).
+# Sourced, never run: . "$(dirname "${BASH_SOURCE[0]}")/lib.sh" (adjust the path to scripts/).
+# shellcheck shell=bash
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  echo "${0##*/}: this file is sourced by other scripts, not run" >&2
+  exit 2
+fi
+
+# die MSG...: prints "<script name>: MSG" to stderr and exits 1.
+die() {
+  echo "${0##*/}: $*" >&2
+  exit 1
+}
+
+# wait_until TRIES DELAY CMD...: runs CMD until it succeeds, at most TRIES times, sleeping DELAY
+# seconds between tries (e.g. 100 0.1 = about 10 s). Returns 1 if CMD never succeeded. CMD runs
+# as an `if` condition, so a failing command inside it does not trip `set -e`.
+wait_until() {
+  local tries=$1 delay=$2
+  [[ $tries =~ ^[0-9]+$ ]] || die "wait_until: TRIES must be a whole number, not '$tries'"
+  shift 2
+  while ((tries-- > 0)); do
+    if "$@"; then return 0; fi
+    if ((tries > 0)); then sleep "$delay"; fi
+  done
+  return 1
+}
+
+# pid_alive PID: the process exists and has not exited (a zombie waiting to be reaped has).
+pid_alive() {
+  local stat
+  kill -0 "$1" 2>/dev/null || return 1
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 0 # no /proc entry to ask: trust kill -0
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+# pid_gone PID: the opposite, as a command for wait_until.
+pid_gone() { ! pid_alive "$1"; }
+
+# stop_pid [-s SIGNAL] PID [GRACE_SECONDS]: sends SIGNAL (default TERM) to PID if it is alive,
+# waits up to GRACE_SECONDS (default 5; whole seconds, polled every 0.1 s) for it to exit, then
+# sends SIGKILL; reaps it with `wait` when it is a child of this shell. Only ever signals PID:
+# never a name. Returns 0 if it was gone or exited in time, 1 if it needed SIGKILL (so under
+# `set -e` write `stop_pid ... || true` where that does not matter).
+stop_pid() {
+  local sig=TERM pid grace status=0
+  if [[ ${1:-} == -s ]]; then
+    sig=$2
+    shift 2
+  fi
+  pid=$1 grace=${2:-5}
+  [[ $pid =~ ^[1-9][0-9]*$ && $pid != 1 ]] || die "stop_pid: '$pid' is not a PID we started"
+  [[ $grace =~ ^[0-9]+$ ]] || die "stop_pid: GRACE_SECONDS must be a whole number, not '$grace'"
+  if pid_alive "$pid"; then
+    kill -s "$sig" "$pid" 2>/dev/null || true
+    if ! wait_until $((grace * 10)) 0.1 pid_gone "$pid"; then
+      status=1
+      if pid_alive "$pid"; then kill -s KILL "$pid" 2>/dev/null || true; fi
+      # SIGKILL is not instant (or not at all, for a process stuck in the kernel): bounded too.
+      wait_until 50 0.1 pid_gone "$pid" || return 1
+    fi
+  fi
+  # A child of this shell: collect its status. Anyone else's process: wait just says so (127).
+  wait "$pid" 2>/dev/null || true
+  return "$status"
+}
