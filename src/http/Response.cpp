@@ -36,10 +36,12 @@ struct Writer {
 }  // namespace
 
 std::size_t maxHeadSize(const ResponseHead& h) {
-  // Fixed parts (status line, names, separators, numbers, dates) stay well under 320 bytes.
-  return 400 + h.date.size() + h.lastModifiedText.size() + h.contentType.size() +
-         h.contentRange.size() + h.contentEncoding.size() + h.vary.size() + h.cacheControl.size() + h.etag.size() + h.location.size() +
-         h.allow.size() + h.extraHeaders.size();
+  // Fixed parts (status line with the longest table phrase, names, separators, numbers, dates)
+  // stay well under 320 bytes.
+  return 400 + h.reason.size() + h.server.size() + h.date.size() + h.lastModifiedText.size() +
+         h.contentType.size() + h.contentRange.size() + h.contentEncoding.size() + h.vary.size() +
+         h.cacheControl.size() + h.etag.size() + h.location.size() + h.allow.size() +
+         h.passThrough.size() + h.extraHeaders.size();
 }
 
 std::size_t writeResponseHead(const ResponseHead& h, char* out) {
@@ -47,15 +49,22 @@ std::size_t writeResponseHead(const ResponseHead& h, char* out) {
   w.put("HTTP/1.1 ");
   w.number(static_cast<std::uint64_t>(code(h.status)));
   w.put(" ");
-  w.put(reasonPhrase(h.status));
+  w.put(h.reason.empty() ? defaultReasonPhrase(h.status) : h.reason);
   w.put("\r\n");
-  w.field("Server", kServerName);
+  if (!h.server.empty()) w.field("Server", h.server);
   w.field("Date", h.date);
   if (!h.contentType.empty()) w.field("Content-Type", h.contentType);
   if (!forbidsContent(h.status)) {
-    w.put("Content-Length: ");
-    w.number(h.contentLength);
-    w.put("\r\n");
+    switch (h.framing) {
+      case ContentFraming::ContentLength:
+        w.put("Content-Length: ");
+        w.number(h.contentLength);
+        w.put("\r\n");
+        break;
+      case ContentFraming::Chunked: w.put("Transfer-Encoding: chunked\r\n"); break;
+      case ContentFraming::UntilClose:
+      case ContentFraming::None: break;
+    }
   }
   if (!h.lastModifiedText.empty()) {
     w.field("Last-Modified", h.lastModifiedText);
@@ -72,8 +81,14 @@ std::size_t writeResponseHead(const ResponseHead& h, char* out) {
   if (h.acceptRanges) w.put("Accept-Ranges: bytes\r\n");
   if (!h.location.empty()) w.field("Location", h.location);
   if (!h.allow.empty()) w.field("Allow", h.allow);
-  if (h.connection == ConnectionHeader::Close) w.put("Connection: close\r\n");
-  if (h.connection == ConnectionHeader::KeepAlive) w.put("Connection: keep-alive\r\n");
+  // A close-delimited body ends only with the connection: say so, so that no client waits to
+  // reuse it (RFC 9112 §9.6).
+  if (h.connection == ConnectionHeader::Close || h.framing == ContentFraming::UntilClose) {
+    w.put("Connection: close\r\n");
+  } else if (h.connection == ConnectionHeader::KeepAlive) {
+    w.put("Connection: keep-alive\r\n");
+  }
+  w.put(h.passThrough);
   w.put(h.extraHeaders);
   w.put("\r\n");
   return static_cast<std::size_t>(w.p - out);

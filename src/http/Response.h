@@ -13,11 +13,29 @@ namespace epserve::http {
 
 enum class ConnectionHeader : std::uint8_t { None, KeepAlive, Close };
 
+// How the body after the head is delimited, and so which framing field the head carries
+// (RFC 9112 §6.3). Statuses that forbid content (1xx, 204, 304) get no framing field whatever
+// is chosen: RFC 9110 §8.6 and RFC 9112 §6.1 forbid both fields there.
+enum class ContentFraming : std::uint8_t {
+  ContentLength,  // Content-Length: contentLength
+  Chunked,        // Transfer-Encoding: chunked; the caller chunk-encodes (HTTP/1.1 peers only)
+  UntilClose,     // no framing field: the body ends when the connection closes, so the head
+                  // says Connection: close whatever `connection` is
+  None,           // no framing field and no body (a relayed HEAD response without a length)
+};
+
+// The Server header value.
+inline constexpr std::string_view kServerName = "epserve/" EPSERVE_VERSION;
+
 struct ResponseHead {
-  Status status = Status::Ok;
+  Status status = Status::Ok;       // any code 100..999
+  std::string_view reason;          // the status line's phrase when set (a relayed one), else
+                                    // defaultReasonPhrase(status); reason-phrase bytes only
+  std::string_view server = kServerName;  // omitted when empty
   std::string_view date;         // Date value, from DateCache
   std::string_view contentType;  // omitted when empty
-  std::uint64_t contentLength = 0;  // omitted for 1xx/204/304 (RFC 9110 §8.6)
+  ContentFraming framing = ContentFraming::ContentLength;
+  std::uint64_t contentLength = 0;  // used by ContentLength; omitted for 1xx/204/304
   std::string_view etag;            // with quotes; omitted when empty
   std::time_t lastModified = -1;    // omitted when < 0 (and lastModifiedText is empty)
   std::string_view lastModifiedText;  // a preformatted HTTP-date, used instead when set
@@ -29,11 +47,12 @@ struct ResponseHead {
   std::string_view cacheControl;     // omitted when empty
   bool acceptRanges = false;
   ConnectionHeader connection = ConnectionHeader::None;
-  std::string_view extraHeaders;    // preformatted "Name: value\r\n" lines, appended verbatim
+  // Preformatted "Name: value\r\n" lines, appended verbatim in this order. `passThrough` holds
+  // the end-to-end fields relayed from another message (see HopByHop.h), already rid of any
+  // field this head writes itself; `extraHeaders` the server-wide ones from the configuration.
+  std::string_view passThrough;
+  std::string_view extraHeaders;
 };
-
-// The Server header value.
-inline constexpr std::string_view kServerName = "epserve/" EPSERVE_VERSION;
 
 // An upper bound on writeResponseHead's output for `h`.
 std::size_t maxHeadSize(const ResponseHead& h);

@@ -1,5 +1,5 @@
-// HTTP/1.x response-head parser (RFC 9112 §2-§7, RFC 9110 §5, §8.6, §15) for epserve-get:
-// one forward pass over the bytes with a character-class table, then the framing rules of §6.3.
+// HTTP/1.x response-head parser (RFC 9112 §2-§7, RFC 9110 §5, §8.6, §15) for epserve-get and for
+// upstream responses: one forward pass with a character-class table, then the §6.3 framing rules.
 #include "http/ResponseParser.h"
 
 #include "http/MessageFraming.h"

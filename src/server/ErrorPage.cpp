@@ -22,7 +22,7 @@ std::string_view errorPage(http::Status status) {
     std::array<std::string, 300> all;
     for (int c = 300; c < 600; ++c) {
       auto s = static_cast<http::Status>(c);
-      if (http::reasonPhrase(s) != "Unknown") all[static_cast<std::size_t>(c - 300)] = render(s);
+      if (http::isRegistered(s)) all[static_cast<std::size_t>(c - 300)] = render(s);
     }
     return all;
   }();

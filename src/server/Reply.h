@@ -1,5 +1,5 @@
 // What the request handler decided to answer: status, the headers that depend on the
-// resource, and where the body comes from (memory or an open file). Serialized by Connection.
+// resource, and where the body comes from (memory or an open file). Serialized by ReplyWriter.
 #pragma once
 
 #include <sys/types.h>
