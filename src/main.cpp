@@ -118,6 +118,12 @@ int main(int argc, char** argv) {
     spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
                  EPSERVE_VERSION, bound.toString(), config.root, config.indexName,
                  config.notFoundPage, config.workers, config.workers > 1 ? "s" : "");
+    for (const auto& r : config.staticRoutes) spdlog::info("static {} -> {}", r.prefix, r.dir);
+    for (const auto& r : config.proxyRoutes) {
+      std::string urls;
+      for (const auto& u : r.upstreams) urls += (urls.empty() ? "" : ", ") + u.text;
+      spdlog::info("proxy {} -> {}", r.prefix, urls);
+    }
     if (shared) {
       runWorkers(config, std::move(root), std::move(listeners));
     } else {

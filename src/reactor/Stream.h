@@ -43,6 +43,8 @@ class Stream {
   ReadResult readSome();
   bool readable() const { return readable_; }
   bool eof() const { return eof_; }
+  // The peer shut down its side (EPOLLRDHUP, an error, or a read of EOF), read or not yet.
+  bool hungUp() const { return hangup_ || eof_; }
   // Whether readSome() may find something: readable, not at EOF and not paused.
   bool wantsRead() const { return readable_ && !eof_ && !paused_; }
 

@@ -105,6 +105,12 @@ void AccessLog::log(const reactor::SocketAddress& peer, const AccessEntry& e, st
   line.append(std::string_view("\" \""));
   appendEscaped(line, e.userAgent);
   line.push_back('"');
+  if (!e.upstream.empty()) {
+    line.push_back(' ');
+    appendEscaped(line, e.upstream);
+    fmt::format_to(std::back_inserter(line), " {}.{:03}", e.upstreamMillis / 1000,
+                   e.upstreamMillis % 1000);
+  }
   logger_->info(std::string_view(line.data(), line.size()));
   dirty_ = true;
 }

@@ -2,6 +2,7 @@
 // client's port beside its address ("127.0.0.1:54321 - - [date] "GET / HTTP/1.1" 200 612 ...").
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <string_view>
@@ -22,6 +23,10 @@ struct AccessEntry {
   std::uint64_t bytes = 0;  // body bytes
   std::string_view referer;
   std::string_view userAgent;
+  // Proxied requests: the upstream server and its response time, two trailing fields
+  // (parsers of the combined format ignore what follows the user agent).
+  std::string_view upstream;
+  std::int64_t upstreamMillis = -1;
 };
 
 class AccessLog {

@@ -3,7 +3,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "http/RequestParser.h"
 #include "http/Response.h"
@@ -29,6 +31,8 @@ constexpr std::size_t kMaxPendingFiles = 32;
 Connection::Connection(LoopContext& context, ConnectionOwner& owner)
     : ctx_(context), owner_(owner), stream_(context.buffers), timer_(this) {}
 
+Connection::~Connection() = default;
+
 void Connection::open(reactor::Fd fd, const reactor::SocketAddress& peer) {
   peer_ = peer;
   state_ = State::ReadingHead;
@@ -51,7 +55,11 @@ void Connection::beginShutdown() {
       }
       return;
     case State::ReadingBody:
-      close();  // its held response counts as not started
+    case State::BufferingBody:
+      close();  // its response counts as not started
+      return;
+    case State::Proxying:
+      exchange_->clientClosing();  // finishes within the grace period, then closes
       return;
     case State::Closing:
     case State::ClosingThenLinger:
@@ -83,11 +91,16 @@ void Connection::drive() {
   int readRounds = 0;
   bool waitingForOutput = false;  // parsing paused by back-pressure or fairness, not input
   Step step = Step::Continue;
+  driving_ = true;
   while (step == Step::Continue) {
     switch (state_) {
       case State::ReadingHead:
       case State::ReadingBody:
+      case State::BufferingBody:
         step = stepReading(readRounds, waitingForOutput);
+        break;
+      case State::Proxying:
+        step = stepProxying();
         break;
       case State::Closing:
       case State::ClosingThenLinger:
@@ -97,9 +110,11 @@ void Connection::drive() {
         step = stepLingering();
         break;
       case State::Closed:
+        driving_ = false;
         return;
     }
   }
+  driving_ = false;
   if (state_ == State::Closed) return;
   stream_.releaseIdleBuffers();
   updateTimer();
@@ -117,8 +132,9 @@ bool Connection::flushOutput() {
 Connection::Step Connection::stepReading(int& readRounds, bool& waitingForOutput) {
   if (!flushOutput()) return Step::Wait;
   bool progressed = processInput();
-  if (state_ != State::ReadingHead && state_ != State::ReadingBody) {
-    return Step::Continue;  // go send the error response
+  if (state_ != State::ReadingHead && state_ != State::ReadingBody &&
+      state_ != State::BufferingBody) {
+    return Step::Continue;  // go send the error response, or wait for the upstream
   }
   // Nothing is held while reading heads, so a flush either drains the backlog or blocks.
   waitingForOutput = state_ == State::ReadingHead && backlogged();
@@ -179,12 +195,18 @@ Connection::Step Connection::stepLingering() {
 bool Connection::processInput() {
   bool progressed = false;
   reactor::Buffer& in = stream_.input();
-  while (state_ == State::ReadingHead || state_ == State::ReadingBody) {
+  for (;;) {
     if (state_ == State::ReadingBody) {
       if (!consumeBody()) break;
       progressed = true;
       continue;
     }
+    if (state_ == State::BufferingBody) {
+      if (!bufferBody()) break;
+      progressed = true;
+      continue;
+    }
+    if (state_ != State::ReadingHead) break;
     if (in.empty() || backlogged()) break;
     // Re-parse only when a line may have completed, or when the bytes already exceed the
     // request-line limit (so 414 comes without waiting for a line end): a slow sender costs
@@ -222,6 +244,13 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
              req.contentLength > ctx_.config.maxBodySize) {
     RequestHandler::error(Status::ContentTooLarge, true, reply);
   } else {
+    if (ctx_.gateway) {
+      int route = ctx_.proxyRoute(req.path);
+      if (route >= 0) {
+        startProxy(req, headLength, static_cast<std::size_t>(route));
+        return;
+      }
+    }
     ctx_.handler().handle(req, reply, ctx_.loop.now());
   }
   bool keepAlive = req.keepAlive && !reply.close;
@@ -332,7 +361,10 @@ void Connection::updateTimer() {
   if (!out.empty() && !stream_.writable()) {
     want = Deadline::Send;
     restart = out.takeProgress();
-  } else if (state_ == State::ReadingBody ||
+  } else if (state_ == State::Proxying) {
+    timer_.cancel();  // the upstream's own deadlines run; the client waits
+    return;
+  } else if (state_ == State::ReadingBody || state_ == State::BufferingBody ||
              (state_ == State::ReadingHead && !stream_.input().empty())) {
     want = Deadline::Header;
   } else if (state_ == State::ReadingHead) {
@@ -348,7 +380,7 @@ void Connection::updateTimer() {
 void Connection::onTimeout() {
   // Only the header deadline means "the request is too slow": the others end the connection.
   bool requestTimedOut = deadline_ == Deadline::Header &&
-                         (state_ == State::ReadingBody ||
+                         (state_ == State::ReadingBody || state_ == State::BufferingBody ||
                           (state_ == State::ReadingHead && !stream_.input().empty()));
   if (!requestTimedOut) {
     close();
@@ -362,6 +394,7 @@ void Connection::onTimeout() {
 
 void Connection::close() {
   if (state_ == State::Closed) return;
+  if (exchange_) exchange_->abort();  // the client went away mid-exchange: 499
   state_ = State::Closed;
   timer_.cancel();
   if (posted_) {
@@ -370,6 +403,135 @@ void Connection::close() {
   }
   stream_.close();
   owner_.connectionClosed(this);
+}
+
+// --- proxied requests ---
+
+proxy::Exchange& Connection::exchange() {
+  if (!exchange_) {
+    proxy::ExchangeClient& self = *this;
+    exchange_ = std::make_unique<proxy::Exchange>(ctx_, *ctx_.gateway, self);
+  }
+  return *exchange_;
+}
+
+void Connection::startProxy(const http::Request& req, std::size_t headLength, std::size_t route) {
+  proxy::ExchangeRequest& r = exchange().request();
+  r.method.assign(req.methodText);
+  r.target.assign(req.target);
+  r.referer.assign(req.find("Referer"));
+  r.userAgent.assign(req.find("User-Agent"));
+  r.versionMinor = req.versionMinor;
+  r.headRequest = req.method == http::Method::Head;
+  r.idempotent = req.method == http::Method::Get || req.method == http::Method::Head ||
+                 req.method == http::Method::Options || req.method == http::Method::Put ||
+                 req.method == http::Method::Delete;
+  r.clientKeepAlive = req.keepAlive;
+  r.peer = peer_;
+  bool chunked = req.framing == http::BodyFraming::Chunked;
+  r.hasBody = chunked ||
+              (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);
+  r.body.reset();
+  // A chunked upload is buffered and de-chunked: its length goes in once it is known.
+  lengthLater_ = chunked;
+  ctx_.writeUpstreamHead(req, route, peer_, chunked, r.head);
+  route_ = route;
+  if (r.hasBody && req.expectContinue && req.versionMinor == 1) {
+    stream_.output().append(http::kContinueResponse);  // we read the body, so we say go on
+  }
+  if (r.hasBody) {
+    body_ = http::BodyDecoder(
+        chunked ? http::ResponseFraming::Chunked : http::ResponseFraming::ContentLength,
+        req.contentLength);
+  }
+  stream_.input().consume(headLength);  // `req` is invalid from here on
+  scanned_ = 0;
+  if (r.hasBody) {
+    state_ = State::BufferingBody;
+    return;
+  }
+  state_ = State::Proxying;
+  stream_.pauseReading();
+  exchange_->start(route_);
+}
+
+// Reads the proxied request's body into the exchange's buffer; true once it is whole and the
+// exchange has started.
+bool Connection::bufferBody() {
+  reactor::Buffer& in = stream_.input();
+  proxy::ExchangeRequest& r = exchange_->request();
+  bool stored = true;
+  std::size_t used = 0;
+  auto result = body_.feed(in.view(), used, [&](std::string_view data) {
+    if (stored) stored = r.body.append(data);
+  });
+  in.consume(used);
+  if (!stored) {
+    spdlog::error("request body: cannot write a temporary file in {}: {}", ctx_.config.tempDir,
+                  std::strerror(errno));
+    failRequest(Status::InternalServerError);
+    return false;
+  }
+  if (result == http::BodyDecoder::Result::Error ||
+      body_.dataBytes() > ctx_.config.maxBodySize) {
+    failRequest(result == http::BodyDecoder::Result::Error ? Status::BadRequest
+                                                           : Status::ContentTooLarge);
+    return false;
+  }
+  if (result == http::BodyDecoder::Result::NeedMore) return false;
+  if (lengthLater_) {
+    r.head.resize(r.head.size() - 2);  // reopen the head before its final CRLF
+    r.head += "Content-Length: ";
+    r.head += std::to_string(r.body.size());
+    r.head += "\r\n\r\n";
+  }
+  state_ = State::Proxying;
+  stream_.pauseReading();
+  exchange_->start(route_);
+  return true;
+}
+
+Connection::Step Connection::stepProxying() {
+  if (!flushOutput()) return Step::Wait;  // closed, and close() ended the exchange
+  if (stream_.output().pendingBytes() < proxy::Exchange::kClientHighWater) {
+    exchange_->clientDrained();
+  }
+  if (state_ != State::Proxying) return Step::Continue;
+  if (stream_.hungUp()) {
+    // As nginx does: a client that shut down its side while waiting is gone (499).
+    spdlog::debug("{}: client closed the connection while proxied", peer_.toString());
+    close();
+  }
+  return Step::Wait;
+}
+
+bool Connection::exchangeOutput() {
+  if (stream_.wantsWrite() && stream_.flush() == OutputQueue::FlushResult::Failed) return false;
+  if (!driving_) updateTimer();
+  return true;
+}
+
+void Connection::exchangeFinished(proxy::ExchangeEnd end) {
+  switch (end) {
+    case proxy::ExchangeEnd::KeepAlive:
+      stream_.resumeReading();
+      restartDeadline_ = true;
+      if (ctx_.shuttingDown) {
+        startClosing(false);
+      } else {
+        state_ = State::ReadingHead;
+      }
+      break;
+    case proxy::ExchangeEnd::Close:
+      stream_.resumeReading();
+      // Pipelined requests already read would make the close send an RST: linger then.
+      startClosing(!stream_.input().empty());
+      break;
+    case proxy::ExchangeEnd::ClientGone:
+      close();
+      return;
+  }
+  if (!driving_) drive();
 }
 
 }  // namespace epserve::server

@@ -4,8 +4,12 @@
 
 #include <cstdint>
 
+#include <memory>
+#include <string>
+
 #include "http/BodyDecoder.h"
 #include "http/Request.h"
+#include "proxy/Exchange.h"
 #include "reactor/Fd.h"
 #include "reactor/IoHandler.h"
 #include "reactor/OutputQueue.h"
@@ -29,13 +33,17 @@ class ConnectionOwner {
   ~ConnectionOwner() = default;
 };
 
-class Connection final : public reactor::IoHandler, public reactor::TimeoutHandler {
+class Connection final : public reactor::IoHandler,
+                         public reactor::TimeoutHandler,
+                         private proxy::ExchangeClient {
  public:
   // What the session is doing. Output drains alongside the reading states: pipelined requests
   // are parsed while earlier responses are still being sent.
   enum class State : std::uint8_t {
     ReadingHead,          // waiting for or accumulating a request head (idle if none buffered)
     ReadingBody,          // discarding a request body; its response is held until it ends
+    BufferingBody,        // reading a proxied request's body whole, before the upstream
+    Proxying,             // an upstream exchange answers; reading waits until it is over
     Closing,              // no more requests: send what is queued, then close
     ClosingThenLinger,    // the same after an error, with input left unread: half-close and
                           // linger rather than let the close reset the response away
@@ -44,6 +52,7 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   };
 
   Connection(LoopContext& context, ConnectionOwner& owner);
+  ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -69,6 +78,13 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   Step stepReading(int& readRounds, bool& waitingForOutput);
   Step stepClosing();
   Step stepLingering();
+  Step stepProxying();
+  void startProxy(const http::Request& req, std::size_t headLength, std::size_t route);
+  bool bufferBody();
+  proxy::Exchange& exchange();
+  reactor::OutputQueue& clientOutput() override { return stream_.output(); }
+  bool exchangeOutput() override;
+  void exchangeFinished(proxy::ExchangeEnd end) override;
   Step peerFinished();
   bool flushOutput();
   bool processInput();
@@ -89,11 +105,15 @@ class Connection final : public reactor::IoHandler, public reactor::TimeoutHandl
   reactor::SocketAddress peer_;
   State state_ = State::Closed;
   bool posted_ = false;           // on the loop's posted list (it caps its read rounds)
+  bool driving_ = false;          // drive() is on the stack: a callback must not re-enter it
   bool restartDeadline_ = true;   // a request completed: its timer starts afresh
   std::size_t scanned_ = 0;       // bytes of input already searched for a line end
   std::uint32_t requestsServed_ = 0;
   reactor::OutputQueue::Mark heldMark_{};  // where the reply held for a request body starts
-  http::BodyDecoder body_;        // the request body being read (and discarded)
+  http::BodyDecoder body_;        // the request body being read (discarded or buffered)
+  std::unique_ptr<proxy::Exchange> exchange_;  // made on the first proxied request
+  std::size_t route_ = 0;         // the proxy route of the request being buffered
+  bool lengthLater_ = false;      // the upstream head still lacks the body's Content-Length
   reactor::Timer timer_;
   Deadline deadline_ = Deadline::Header;  // what timer_ means while it is armed
 };

@@ -1,18 +1,40 @@
 // The per-loop shared state and its hooks into the loop: see LoopContext.h.
 #include "server/LoopContext.h"
 
-#include <sys/epoll.h>
+#include "proxy/RequestHead.h"
+#include "proxy/TargetRewrite.h"
 
 namespace epserve::server {
 
 namespace {
 
 constexpr reactor::Millis kLingerMillis = 2000;
-// The open-file cache: how many files stay open, which are served from memory, and how often
-// an entry is rechecked on disk even when inotify reported nothing.
-constexpr std::size_t kCachedFiles = 1024;
-constexpr std::size_t kInlineFileLimit = 16 * 1024;
-constexpr reactor::Millis kRevalidateMillis = 1000;
+
+std::vector<std::unique_ptr<Site>> openAliases(reactor::EventLoop& loop, const Config& config) {
+  std::vector<std::unique_ptr<Site>> sites;
+  for (const StaticRoute& r : config.staticRoutes) {
+    sites.push_back(std::make_unique<Site>(
+        loop, r.dir, fs::Resolver(fs::Resolver::openRoot(r.dir), config.indexName)));
+  }
+  return sites;
+}
+
+std::vector<Site*> pointers(const std::vector<std::unique_ptr<Site>>& sites) {
+  std::vector<Site*> out;
+  for (const auto& s : sites) out.push_back(s.get());
+  return out;
+}
+
+std::vector<Route> routesOf(const Config& config) {
+  std::vector<Route> routes;
+  for (std::size_t i = 0; i < config.staticRoutes.size(); ++i) {
+    routes.push_back(Route{config.staticRoutes[i].prefix, Route::Kind::Static, i});
+  }
+  for (std::size_t i = 0; i < config.proxyRoutes.size(); ++i) {
+    routes.push_back(Route{config.proxyRoutes[i].prefix, Route::Kind::Proxy, i});
+  }
+  return routes;
+}
 
 }  // namespace
 
@@ -21,35 +43,55 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
       config(cfg),
       limits(),
       accessLog(cfg.accessLog),
-      resolver_(std::move(resolver)),
-      watcher_(cfg.root),
-      files_(resolver_, kCachedFiles, kInlineFileLimit, kRevalidateMillis,
-             watcher_.available() ? &watcher_ : nullptr),
-      handler_(config, files_, resolver_),
+      root_(eventLoop, cfg.root, std::move(resolver)),
+      aliases_(openAliases(eventLoop, cfg)),
+      router_(routesOf(cfg)),
+      handler_(config, root_, pointers(aliases_), router_),
       request_(std::make_unique<http::Request>()),
       timeouts_{reactor::TimeoutList(cfg.headerTimeoutSec * 1000LL),
                 reactor::TimeoutList(cfg.keepAliveTimeoutSec * 1000LL),
                 reactor::TimeoutList(cfg.sendTimeoutSec * 1000LL),
                 reactor::TimeoutList(kLingerMillis)} {
   for (auto& list : timeouts_) loop.addTimeoutList(&list);
-  if (watcher_.available()) {
-    loop.add(watcher_.fd(), EPOLLIN, this);
-    // Change events are handled before the requests that arrive with them.
-    loop.addPriorityHandler(this);
-  }
+  if (!cfg.proxyRoutes.empty()) gateway = std::make_unique<proxy::Gateway>(loop, cfg);
   flushHook_ = loop.addBeforeSleep([this] { accessLog.flush(); });
 }
 
 LoopContext::~LoopContext() {
+  gateway.reset();
   loop.removeBeforeSleep(flushHook_);
-  if (watcher_.available()) {
-    loop.removePriorityHandler(this);
-    loop.remove(watcher_.fd());
-  }
   for (auto& list : timeouts_) loop.removeTimeoutList(&list);
   accessLog.flush();
 }
 
-void LoopContext::onEvents(std::uint32_t) { files_.processChanges(); }
+
+int LoopContext::proxyRoute(std::string_view path) {
+  if (!routingPath(path, routePath_)) return -1;  // the static handler answers its 400
+  const Route* route = router_.match(routePath_);
+  if (!route || route->kind != Route::Kind::Proxy) return -1;
+  return static_cast<int>(route->index);
+}
+
+void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
+                                    const reactor::SocketAddress& peer, bool lengthLater,
+                                    std::string& out) {
+  const ProxyRoute& r = config.proxyRoutes[route];
+  // Every URL of a route shares the first one's path (the flag's validation sees to it).
+  const proxy::UpstreamUrl& url = r.upstreams.front();
+  target_.clear();
+  proxy::appendUpstreamTarget(req.path, routePath_, r.prefix, url.path, target_);
+  fallbackHost_ = proxy::authority(url);
+  proxy::ForwardInfo f;
+  f.target = target_;
+  f.peer = &peer;
+  f.peerTrusted = !config.trustedProxies.empty() && config.trustedProxies.contains(peer);
+  f.fallbackHost = fallbackHost_;
+  if (!lengthLater && req.framing == http::BodyFraming::ContentLength) {
+    f.body = proxy::ForwardInfo::Body::Length;
+    f.contentLength = req.contentLength;
+  }
+  out.clear();
+  proxy::writeUpstreamRequestHead(req, f, out);
+}
 
 }  // namespace epserve::server

@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <vector>
 
-#include "fs/DirectoryWatcher.h"
-#include "fs/FileCache.h"
 #include "fs/Resolver.h"
 #include "http/HttpDate.h"
 #include "http/Request.h"
 #include "http/RequestParser.h"
+#include "proxy/Gateway.h"
 #include "reactor/Buffer.h"
 #include "reactor/EventLoop.h"
 #include "reactor/TimeoutList.h"
@@ -20,6 +20,8 @@
 #include "server/Config.h"
 #include "server/Reply.h"
 #include "server/RequestHandler.h"
+#include "server/Router.h"
+#include "server/Site.h"
 
 namespace epserve::server {
 
@@ -32,7 +34,7 @@ enum class Deadline : std::uint8_t {
 };
 inline constexpr std::size_t kDeadlines = 4;
 
-class LoopContext final : private reactor::IoHandler {
+class LoopContext {
  public:
   // `resolver` is rooted at the document root.
   LoopContext(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver);
@@ -45,6 +47,17 @@ class LoopContext final : private reactor::IoHandler {
   reactor::BufferPool buffers;
   const http::ParseLimits limits;
   AccessLog accessLog;
+  std::unique_ptr<proxy::Gateway> gateway;  // null when no route is proxied
+  bool shuttingDown = false;                // set by the server's graceful shutdown
+
+  // The proxy route a request path falls under (an index into config.proxyRoutes), or -1 when
+  // the static handler answers it (including the 400 for a path that climbs above the root).
+  int proxyRoute(std::string_view path);
+  // The head for the upstream of proxy route `route`, for the request proxyRoute() was last
+  // asked about. `lengthLater`: the body's length is not known yet (a chunked upload being
+  // buffered); the head then ends without it, and the caller adds it.
+  void writeUpstreamHead(const http::Request& req, std::size_t route,
+                         const reactor::SocketAddress& peer, bool lengthLater, std::string& out);
 
   reactor::TimeoutList& timeouts(Deadline d) { return timeouts_[static_cast<std::size_t>(d)]; }
   RequestHandler& handler() { return handler_; }
@@ -56,11 +69,12 @@ class LoopContext final : private reactor::IoHandler {
   Reply& scratchReply() { return reply_; }
 
  private:
-  void onEvents(std::uint32_t events) override;  // files changed beneath the root
-
-  fs::Resolver resolver_;
-  fs::DirectoryWatcher watcher_;
-  fs::FileCache files_;
+  Site root_;
+  std::vector<std::unique_ptr<Site>> aliases_;  // one per config.staticRoutes entry
+  Router router_;          // every --static and --proxy prefix
+  std::string routePath_;  // the normalised path of the last proxyRoute() request
+  std::string target_;        // scratch for writeUpstreamHead
+  std::string fallbackHost_;
   RequestHandler handler_;
   http::DateCache dates_;
   std::unique_ptr<http::Request> request_;  // ~3 KiB of header views

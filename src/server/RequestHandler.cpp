@@ -3,6 +3,7 @@
 
 #include <sys/random.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "http/AcceptEncoding.h"
@@ -17,9 +18,9 @@ namespace epserve::server {
 using http::Method;
 using http::Status;
 
-RequestHandler::RequestHandler(const Config& config, fs::FileCache& files,
-                               const fs::Resolver& resolver)
-    : config_(config), files_(files), resolver_(resolver) {
+RequestHandler::RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases,
+                               const Router& router)
+    : config_(config), root_(root), aliases_(std::move(aliases)), router_(router) {
   // Multipart boundaries must not be predictable, or a file could be crafted to contain one.
   if (::getrandom(&boundarySeed_, sizeof(boundarySeed_), 0) != sizeof(boundarySeed_)) {
     boundarySeed_ = static_cast<std::uint64_t>(::time(nullptr)) * 0x9E3779B97F4A7C15ULL;
@@ -58,15 +59,17 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
   fs::normalizeUrlPath(req.path, path_);
   if (path_.status == Status::BadRequest) return error(Status::BadRequest, true, reply);
   if (path_.status != Status::Ok) return notFound(reply, nowMillis);
+  chooseSite();
 
-  auto file = files_.get(path_.relative, path_.trailingSlash, nowMillis);
+  auto file = site_->files().get(path_.relative, path_.trailingSlash, nowMillis);
   switch (file->status) {
     case Status::Ok:
       file = negotiate(req, std::move(file), reply);
       return serveFile(req, std::move(file), reply);
     case Status::MovedPermanently: {
       error(Status::MovedPermanently, false, reply);
-      reply.location = fs::encodeLocation(file->path, true);
+      reply.location = siteBase_.empty() ? std::string() : fs::encodeLocation(siteBase_.substr(1), false);
+      reply.location += fs::encodeLocation(file->path, true);
       // Keep the query: the client asked for it and the index page may use it.
       if (auto q = req.path.find('?'); q != std::string_view::npos) {
         reply.location.append(req.path.substr(q));
@@ -75,11 +78,30 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
     }
     case Status::NotFound:
       if (config_.autoindex && path_.trailingSlash && listDirectory(reply)) return;
-      if (serveFallback(req, reply, nowMillis)) return;
+      if (site_ == &root_ && serveFallback(req, reply, nowMillis)) return;
       return notFound(reply, nowMillis);
     default:
       return error(file->status, false, reply);
   }
+}
+
+void RequestHandler::chooseSite() {
+  site_ = &root_;
+  siteBase_ = {};
+  if (aliases_.empty()) return;
+  routed_.assign("/");
+  routed_.append(path_.relative);
+  if (path_.trailingSlash && !path_.relative.empty()) routed_.push_back('/');
+  const Route* route = router_.match(routed_);
+  if (!route || route->kind != Route::Kind::Static) return;
+  site_ = aliases_[route->index];
+  std::string_view base = route->prefix;
+  if (base.size() > 1 && base.back() == '/') base.remove_suffix(1);
+  siteBase_ = base;
+  // "/static/css/a.css" under "/static/" is "css/a.css" in DIR; "/static" alone is DIR itself.
+  std::size_t strip = std::min(path_.relative.size(), base.size() - 1);
+  path_.relative.erase(0, strip);
+  if (!path_.relative.empty() && path_.relative.front() == '/') path_.relative.erase(0, 1);
 }
 
 void RequestHandler::serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
@@ -160,9 +182,9 @@ void RequestHandler::applyRange(const http::Request& req, const fs::OpenFile& fi
 }
 
 bool RequestHandler::listDirectory(Reply& reply) {
-  reactor::Fd dir = resolver_.openDirectory(path_.relative);
+  reactor::Fd dir = site_->resolver().openDirectory(path_.relative);
   if (!dir) return false;
-  std::string title = "/" + path_.relative;
+  std::string title = std::string(siteBase_) + "/" + path_.relative;
   if (!path_.relative.empty()) title += '/';
   renderDirectoryListing(std::move(dir), title, reply.generated);
   reply.status = Status::Ok;
@@ -179,14 +201,14 @@ bool RequestHandler::serveFallback(const http::Request& req, Reply& reply,
   std::string_view last = path_.relative;
   if (auto slash = last.rfind('/'); slash != std::string_view::npos) last.remove_prefix(slash + 1);
   if (last.find('.') != std::string_view::npos) return false;
-  auto app = files_.get(config_.fallback, false, nowMillis);
+  auto app = root_.files().get(config_.fallback, false, nowMillis);
   if (app->status != Status::Ok) return false;
   serveFile(req, std::move(app), reply);
   return true;
 }
 
 void RequestHandler::notFound(Reply& reply, std::int64_t nowMillis) {
-  auto page = files_.get(config_.notFoundPage, false, nowMillis);
+  auto page = root_.files().get(config_.notFoundPage, false, nowMillis);
   if (page->status != Status::Ok) return error(Status::NotFound, false, reply);
   reply.status = Status::NotFound;
   reply.cacheControl = "no-store";  // a missing page may appear any moment

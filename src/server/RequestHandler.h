@@ -4,17 +4,24 @@
 
 #include <string>
 
+#include <vector>
+
 #include "fs/FileCache.h"
 #include "fs/UrlPath.h"
 #include "http/Request.h"
 #include "server/Config.h"
 #include "server/Reply.h"
+#include "server/Router.h"
+#include "server/Site.h"
 
 namespace epserve::server {
 
 class RequestHandler {
  public:
-  RequestHandler(const Config& config, fs::FileCache& files, const fs::Resolver& resolver);
+  // `root` serves what no --static route claims; `aliases[i]` serves config.staticRoutes[i],
+  // found through `router` (which also holds the proxy routes, not answered here).
+  RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases,
+                 const Router& router);
 
   // Fills `reply` (already reset) for `req`; `nowMillis` is the loop's clock (cache freshness).
   void handle(const http::Request& req, Reply& reply, std::int64_t nowMillis);
@@ -23,6 +30,8 @@ class RequestHandler {
   static void error(http::Status status, bool close, Reply& reply);
 
  private:
+  // Picks the site for path_ (the root or a --static alias) and makes path_ relative to it.
+  void chooseSite();
   void serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
                  Reply& reply);
   // Swaps `file` for a precompressed sidecar (FILE.br, FILE.gz) when one exists and the
@@ -36,8 +45,12 @@ class RequestHandler {
   bool serveFallback(const http::Request& req, Reply& reply, std::int64_t nowMillis);
 
   const Config& config_;
-  fs::FileCache& files_;
-  const fs::Resolver& resolver_;
+  Site& root_;
+  std::vector<Site*> aliases_;
+  const Router& router_;
+  Site* site_ = nullptr;          // the site answering this request
+  std::string_view siteBase_;     // its URL path without the trailing '/', "" for the root
+  std::string routed_;            // scratch: the path the router sees
   fs::UrlPath path_;  // reused between requests so normalisation does not allocate
   std::uint64_t boundarySeed_ = 0;
 };

@@ -74,6 +74,7 @@ void Server::connectionClosed(Connection* c) {
 void Server::beginShutdown() {
   if (shuttingDown_) return;
   shuttingDown_ = true;
+  ctx_.shuttingDown = true;
   acceptor_->close();
   spdlog::info("stopped accepting; {} connection(s) open", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->beginShutdown();

@@ -1,0 +1,306 @@
+// One proxied exchange, from server choice to the pooled upstream connection: see Exchange.h.
+#include "proxy/Exchange.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "server/ErrorPage.h"
+#include "server/LoopContext.h"
+#include "server/ReplyWriter.h"
+#include "server/RequestHandler.h"
+
+namespace epserve::proxy {
+
+using reactor::OutputQueue;
+using reactor::Stream;
+
+namespace {
+
+// Reads of one upstream per wake-up before it yields to other connections (it resumes in the
+// next iteration by a post).
+constexpr int kMaxReadRounds = 16;
+
+}  // namespace
+
+Exchange::Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& client)
+    : ctx_(ctx),
+      gateway_(gateway),
+      client_(client),
+      req_(ctx.config.tempDir),
+      connector_(ctx.loop, gateway.connectTimeouts()),
+      sink_(client) {}
+
+Exchange::~Exchange() {
+  connector_.cancel();
+  ConnectionPool::retire(ctx_.loop, std::move(conn_));
+}
+
+void Exchange::start(std::size_t route) {
+  upstream_ = &gateway_.upstream(route);
+  server_ = nullptr;
+  tried_ = 0;
+  connectFailStatus_ = 502;
+  retried_ = false;
+  gotResponseBytes_ = false;
+  startedAt_ = ctx_.loop.now();
+  status_ = 0;
+  bodyBytes_ = 0;
+  ResponseRelay::Params p;
+  p.headRequest = req_.headRequest;
+  p.clientVersionMinor = req_.versionMinor;
+  // Shutting down: the head says the connection ends after this response.
+  p.clientKeepAlive = req_.clientKeepAlive && !ctx_.shuttingDown;
+  p.date = ctx_.date();
+  p.extraHeaders = ctx_.config.extraHeaders;
+  relay_.reset(p);
+  connectNext();
+}
+
+void Exchange::connectNext() {
+  server_ = upstream_->pick(ctx_.loop.now(), tried_);
+  if (!server_) {
+    fail(connectFailStatus_, nullptr);  // every server was tried; each failure was logged
+    return;
+  }
+  if (auto pooled = server_->pool.take()) {
+    conn_ = std::move(pooled);
+    conn_->setUser(this);
+    send();
+    return;
+  }
+  connectTo(*server_);
+}
+
+void Exchange::connectTo(UpstreamServer& server) {
+  state_ = State::Connecting;
+  if (server.isUnix) {
+    connector_.start(server.unixAddress, *this);
+  } else {
+    connector_.start(server.tcp, *this);
+  }
+}
+
+void Exchange::onConnected(reactor::Connector&, reactor::Fd fd) {
+  conn_ = std::make_unique<UpstreamConnection>(ctx_.buffers);
+  conn_->open(std::move(fd), ctx_.loop, this);
+  send();
+}
+
+void Exchange::onConnectFailed(reactor::Connector&, reactor::ConnectError error, int errnum) {
+  spdlog::warn("upstream {}: connect failed: {} ({})", server_->label, reactor::describe(error),
+               std::strerror(errnum));
+  Upstream::markDown(*server_, ctx_.loop.now(), gateway_.failTimeout());
+  if (error == reactor::ConnectError::Timeout) connectFailStatus_ = 504;
+  connectNext();
+}
+
+void Exchange::send() {
+  ++conn_->requests;
+  OutputQueue& out = conn_->stream().output();
+  out.append(req_.head);
+  if (req_.hasBody) req_.body.queueInto(out);
+  state_ = State::Sending;
+  gateway_.sendTimeouts().arm(conn_->timer(), ctx_.loop.now());
+  drive();
+}
+
+void Exchange::onUpstreamEvents(UpstreamConnection&) { drive(); }
+
+void Exchange::onUpstreamTimeout(UpstreamConnection&) {
+  switch (state_) {
+    case State::Sending:
+      fail(504, "timed out sending the request");
+      return;
+    case State::ReadingHead:
+      fail(504, "timed out waiting for the response");
+      return;
+    case State::ReadingBody:
+      truncated("timed out reading the response body");
+      return;
+    case State::Idle:
+    case State::Connecting:
+      return;
+  }
+}
+
+void Exchange::drive() {
+  Stream& s = conn_->stream();
+  if (s.wantsWrite()) {
+    if (s.flush() == OutputQueue::FlushResult::Failed) {
+      upstreamEnded("the connection failed while the request was sent");
+      return;
+    }
+    if (state_ == State::Sending && s.output().empty()) {
+      state_ = State::ReadingHead;
+      gateway_.readTimeouts().arm(conn_->timer(), ctx_.loop.now());
+    }
+  }
+  for (int rounds = 0; s.wantsRead(); ++rounds) {
+    if (rounds == kMaxReadRounds) {
+      conn_->post();
+      return;
+    }
+    Stream::ReadResult r = s.readSome();
+    if (r == Stream::ReadResult::Failed) {
+      upstreamEnded("the connection was reset");
+      return;
+    }
+    if (r == Stream::ReadResult::Full && state_ != State::ReadingBody) {
+      fail(502, "the response head is too large");
+      return;
+    }
+    if (r == Stream::ReadResult::Data && state_ != State::Sending) {
+      gateway_.readTimeouts().arm(conn_->timer(), ctx_.loop.now());  // the timeout is per read
+    }
+    if (!process()) return;
+  }
+  if (s.eof()) upstreamEnded("the connection closed");
+}
+
+// Consumes what the upstream sent; false once the exchange has ended (conn_ may be gone).
+bool Exchange::process() {
+  reactor::Buffer& in = conn_->stream().input();
+  if (in.empty() && !relay_.headSent()) return true;
+  gotResponseBytes_ = true;
+  std::size_t used = 0;
+  ResponseRelay::Result r = relay_.feed(in.view(), used, sink_);
+  in.consume(used);
+  status_ = relay_.status();
+  bodyBytes_ = relay_.bodyBytes();
+  switch (r) {
+    case ResponseRelay::Result::Done:
+      bodyDone();
+      return false;
+    case ResponseRelay::Result::BadHead:
+      fail(502, relay_.error().data());
+      return false;
+    case ResponseRelay::Result::Truncated:
+      truncated(relay_.error().empty() ? "invalid body framing" : relay_.error().data());
+      return false;
+    case ResponseRelay::Result::NeedMore:
+      break;
+  }
+  if (!relay_.headSent()) return true;
+  // The whole request is sent by now unless the upstream answered early; then the rest of the
+  // request is dropped with the connection, which is not reused (see bodyDone).
+  state_ = State::ReadingBody;
+  if (!client_.exchangeOutput()) {
+    finish(ExchangeEnd::ClientGone);
+    return false;
+  }
+  if (client_.clientOutput().pendingBytes() >= kClientHighWater) {
+    conn_->stream().pauseReading();  // clientDrained() resumes
+  }
+  return true;
+}
+
+void Exchange::clientDrained() {
+  if (state_ != State::ReadingBody || !conn_->stream().readingPaused()) return;
+  conn_->stream().resumeReading();
+  drive();
+}
+
+void Exchange::bodyDone() {
+  // Bytes after the body (more than the framing announced) leave the connection out of step:
+  // it is closed, never reused, and the extra bytes go nowhere.
+  Stream& s = conn_->stream();
+  bool reusable = relay_.upstreamReusable() && s.input().empty() && !s.eof() &&
+                  s.output().empty();
+  releaseUpstream(reusable);
+  logAccess(status_);
+  finish(relay_.clientMustClose() ? ExchangeEnd::Close : ExchangeEnd::KeepAlive);
+}
+
+void Exchange::upstreamEnded(const char* why) {
+  if (relay_.headSent()) {
+    ResponseRelay::Result r = relay_.finish(sink_);
+    bodyBytes_ = relay_.bodyBytes();
+    if (r == ResponseRelay::Result::Done) {
+      bodyDone();  // a close-delimited body ends here
+      return;
+    }
+    truncated(why);
+    return;
+  }
+  // Nothing of a response yet. A pooled connection the upstream closed just as we reused it
+  // is not the request's fault: an idempotent request goes once more, on a fresh connection.
+  if (!gotResponseBytes_ && conn_->requests > 1 && req_.idempotent && !retried_) {
+    retried_ = true;
+    ConnectionPool::retire(ctx_.loop, std::move(conn_));
+    spdlog::debug("upstream {}: reused connection closed ({}); retrying", server_->label, why);
+    connectTo(*server_);
+    return;
+  }
+  fail(502, gotResponseBytes_ ? "the response head was cut short" : why);
+}
+
+void Exchange::fail(int status, const char* why) {
+  if (relay_.headSent()) {
+    truncated(why);
+    return;
+  }
+  if (why) spdlog::warn("upstream {}: {}: answering {}", server_ ? server_->label : "-", why, status);
+  releaseUpstream(false);
+  status_ = status;
+  server::Reply& reply = ctx_.scratchReply();
+  reply.reset();
+  server::RequestHandler::error(http::statusFromCode(status), true, reply);
+  bodyBytes_ = server::writeReply(client_.clientOutput(), reply, nullptr, ctx_.date(),
+                                  ctx_.config.extraHeaders);
+  logAccess(status);
+  finish(ExchangeEnd::Close);
+}
+
+void Exchange::truncated(const char* why) {
+  spdlog::warn("upstream {}: {} after {} body bytes: closing the client connection",
+               server_->label, why, bodyBytes_);
+  releaseUpstream(false);
+  logAccess(status_);
+  finish(ExchangeEnd::Close);
+}
+
+void Exchange::releaseUpstream(bool reusable) {
+  connector_.cancel();
+  if (!conn_) return;
+  if (reusable) {
+    server_->pool.put(std::move(conn_));
+  } else {
+    ConnectionPool::retire(ctx_.loop, std::move(conn_));
+  }
+}
+
+void Exchange::abort() {
+  if (state_ == State::Idle) return;
+  releaseUpstream(false);
+  logAccess(499);
+  state_ = State::Idle;
+}
+
+void Exchange::logAccess(int status) {
+  server::AccessLog& log = ctx_.accessLog;
+  if (!log.enabled()) return;
+  server::AccessEntry e;
+  e.status = status;
+  e.bytes = bodyBytes_;
+  e.method = req_.method;
+  e.target = req_.target;
+  e.versionMinor = req_.versionMinor;
+  e.referer = req_.referer;
+  e.userAgent = req_.userAgent;
+  e.upstream = server_ ? std::string_view(server_->label) : std::string_view("-");
+  e.upstreamMillis = ctx_.loop.now() - startedAt_;
+  log.log(req_.peer, e, ctx_.loop.wallSeconds());
+}
+
+void Exchange::finish(ExchangeEnd end) {
+  state_ = State::Idle;
+  if (end == ExchangeEnd::ClientGone) {
+    releaseUpstream(false);
+    logAccess(499);
+  }
+  client_.exchangeFinished(end);
+}
+
+}  // namespace epserve::proxy

@@ -1,0 +1,129 @@
+// One proxied request on behalf of a client connection: picks an upstream server, reuses a
+// pooled connection or connects, sends the re-framed request, relays the response re-framed
+// for the client with back-pressure, and pools the upstream connection when it can be reused.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proxy/BodyBuffer.h"
+#include "proxy/Gateway.h"
+#include "proxy/ResponseRelay.h"
+#include "proxy/UpstreamConnection.h"
+#include "reactor/Connector.h"
+#include "reactor/OutputQueue.h"
+#include "reactor/SocketAddress.h"
+
+namespace epserve::server {
+class LoopContext;
+}
+
+namespace epserve::proxy {
+
+// How an exchange ended, for the client connection.
+enum class ExchangeEnd : std::uint8_t {
+  KeepAlive,   // the response is queued whole: read the next request
+  Close,       // close once the queued output is sent (an error page, a close-delimited or a
+               // truncated body: a client must never take a cut-off body for a whole one)
+  ClientGone,  // the client's socket failed while we wrote to it
+};
+
+// Implemented by the client connection the exchange answers.
+class ExchangeClient {
+ public:
+  virtual reactor::OutputQueue& clientOutput() = 0;
+  // Bytes were queued on clientOutput(): flush what the socket takes. False: the client is gone.
+  virtual bool exchangeOutput() = 0;
+  // The exchange is over; called last, nothing of the exchange runs after it.
+  virtual void exchangeFinished(ExchangeEnd end) = 0;
+
+ protected:
+  ~ExchangeClient() = default;
+};
+
+// What the exchange keeps of the client's request: copies, since the request's views die
+// with the client's input buffer. Strings keep their capacity from one request to the next.
+struct ExchangeRequest {
+  explicit ExchangeRequest(std::string tempDir) : body(std::move(tempDir)) {}
+
+  std::string head;  // the request head for the upstream, complete
+  BodyBuffer body;
+  bool hasBody = false;
+  bool headRequest = false;
+  bool idempotent = false;  // GET, HEAD, OPTIONS, PUT, DELETE: may be retried once
+  bool clientKeepAlive = true;
+  int versionMinor = 1;
+  // For the access log.
+  std::string method, target, referer, userAgent;
+  reactor::SocketAddress peer;
+};
+
+class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
+ public:
+  // The client's output is paused above this many queued bytes (reading the upstream stops).
+  static constexpr std::uint64_t kClientHighWater = 64 * 1024;
+  Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& client);
+  ~Exchange();
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  // Filled in by the client connection before start().
+  ExchangeRequest& request() { return req_; }
+  void start(std::size_t route);
+  // The client's queued output fell below kClientHighWater: read the upstream again.
+  void clientDrained();
+  // The client went away (logged as 499, as nginx does); the exchange ends silently.
+  void abort();
+  bool active() const { return state_ != State::Idle; }
+  // The server is shutting down: the client is told its connection ends after this response.
+  void clientClosing() { relay_.clientClosing(); }
+
+ private:
+  enum class State : std::uint8_t { Idle, Connecting, Sending, ReadingHead, ReadingBody };
+
+  void connectNext();
+  void connectTo(UpstreamServer& server);
+  void onConnected(reactor::Connector& connector, reactor::Fd fd) override;
+  void onConnectFailed(reactor::Connector& connector, reactor::ConnectError error,
+                       int errnum) override;
+  void send();
+  void onUpstreamEvents(UpstreamConnection& c) override;
+  void onUpstreamTimeout(UpstreamConnection& c) override;
+  void drive();
+  bool process();
+  void bodyDone();
+  void upstreamEnded(const char* why);
+  void fail(int status, const char* why);
+  void truncated(const char* why);
+  void releaseUpstream(bool reusable);
+  void logAccess(int status);
+  void finish(ExchangeEnd end);
+
+  server::LoopContext& ctx_;
+  Gateway& gateway_;
+  ExchangeClient& client_;
+  ExchangeRequest req_;
+  reactor::Connector connector_;
+  State state_ = State::Idle;
+  Upstream* upstream_ = nullptr;
+  UpstreamServer* server_ = nullptr;
+  std::unique_ptr<UpstreamConnection> conn_;
+  std::uint64_t tried_ = 0;       // servers tried for this request, a bit each
+  int connectFailStatus_ = 502;   // what to answer when every server failed to connect
+  bool retried_ = false;
+  bool gotResponseBytes_ = false;
+  reactor::Millis startedAt_ = 0;
+  int status_ = 0;                // the status sent to the client
+  std::uint64_t bodyBytes_ = 0;   // body bytes queued for the client (the access log's)
+  ResponseRelay relay_;
+
+  // The relay writes into the client's output queue.
+  struct ClientSink final : RelaySink {
+    ExchangeClient* client;
+    explicit ClientSink(ExchangeClient& c) : client(&c) {}
+    void write(std::string_view bytes) override { client->clientOutput().append(bytes); }
+  } sink_;
+};
+
+}  // namespace epserve::proxy

@@ -1,0 +1,166 @@
+// Upstream response → client response: see ResponseRelay.h.
+#include "proxy/ResponseRelay.h"
+
+#include <array>
+
+#include "http/ChunkedEncoder.h"
+#include "http/HopByHop.h"
+#include "http/Response.h"
+
+namespace epserve::proxy {
+
+namespace {
+
+// Upstream fields epserve writes itself (its own Date and Server, as for files) or re-frames.
+constexpr std::array<std::string_view, 3> kReplaced = {"Content-Length", "Date", "Server"};
+constexpr std::array<std::string_view, 2> kReplacedKeepLength = {"Date", "Server"};
+
+}  // namespace
+
+void ResponseRelay::reset(const Params& p) {
+  params_ = p;
+  state_ = State::Head;
+  status_ = 0;
+  chunkedOut_ = closeOut_ = keepAlive_ = false;
+  bodyBytes_ = 0;
+  error_ = {};
+}
+
+ResponseRelay::Result ResponseRelay::feed(std::string_view input, std::size_t& consumed,
+                                          RelaySink& sink) {
+  consumed = 0;
+  if (state_ == State::Head) {
+    Result r = readHead(input, consumed, sink);
+    if (r != Result::NeedMore || state_ == State::Head) return r;
+  }
+  if (state_ == State::Done) return Result::Done;
+  std::size_t used = 0;
+  auto result = decoder_.feed(input.substr(consumed), used,
+                              [&](std::string_view d) { writeData(d, sink); });
+  consumed += used;
+  if (result == http::BodyDecoder::Result::Error) {
+    error_ = decoder_.error();
+    return Result::Truncated;
+  }
+  if (result == http::BodyDecoder::Result::Done) return bodyEnded(sink);
+  return Result::NeedMore;
+}
+
+ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_t& consumed,
+                                              RelaySink& sink) {
+  http::ResponseLimits limits;
+  limits.maxHeaderBytes = kMaxHead;
+  limits.maxStatusLine = kMaxHead;
+  for (;;) {
+    std::string_view rest = input.substr(consumed);
+    http::ResponseParseResult r = http::parseResponse(rest, params_.headRequest, parsed_, limits);
+    if (r.status == http::ParseStatus::Incomplete) {
+      if (rest.size() > kMaxHead) {
+        error_ = "the response head is too large";
+        return Result::BadHead;
+      }
+      return Result::NeedMore;  // the caller keeps the unconsumed bytes for the next call
+    }
+    if (r.status == http::ParseStatus::Error) {
+      error_ = r.error;
+      return Result::BadHead;
+    }
+    if (parsed_.interim()) {
+      if (parsed_.status == 101) {
+        error_ = "switched protocols, which was not asked for";
+        return Result::BadHead;
+      }
+      consumed += r.consumed;  // 100, 102, 103: nothing the client needs from us
+      continue;
+    }
+    // RFC 9112 §6.3 lets a response with a coding other than a final chunked run until the
+    // close; a proxy cannot re-frame what it cannot decode, so it is refused like nginx does.
+    if (parsed_.framing == http::ResponseFraming::UntilClose &&
+        parsed_.find("Transfer-Encoding").data() != nullptr) {
+      error_ = "a transfer coding other than chunked";
+      return Result::BadHead;
+    }
+    writeHead(sink);  // before the views into `input` are given up
+    consumed += r.consumed;
+    state_ = State::Body;
+    decoder_ = http::BodyDecoder(parsed_.framing, parsed_.contentLength);
+    keepAlive_ = parsed_.keepAlive && parsed_.framing != http::ResponseFraming::UntilClose;
+    return Result::NeedMore;
+  }
+}
+
+void ResponseRelay::writeHead(RelaySink& sink) {
+  status_ = parsed_.status;
+  const bool bodyless = params_.headRequest || http::forbidsContent(http::statusFromCode(status_));
+  http::ResponseHead h;
+  h.status = http::statusFromCode(status_);
+  h.reason = parsed_.reason;
+  h.date = params_.date;
+  if (bodyless) {
+    // A HEAD or 304 answer keeps the upstream's Content-Length: it describes the resource.
+    h.framing = http::ContentFraming::None;
+  } else if (parsed_.framing == http::ResponseFraming::ContentLength) {
+    h.contentLength = parsed_.contentLength;
+  } else if (params_.clientVersionMinor >= 1) {
+    h.framing = http::ContentFraming::Chunked;
+    chunkedOut_ = true;
+  } else {
+    h.framing = http::ContentFraming::UntilClose;  // an HTTP/1.0 client has no chunked coding
+    closeOut_ = true;
+  }
+  if (!params_.clientKeepAlive || closeOut_) {
+    h.connection = http::ConnectionHeader::Close;
+  } else if (params_.clientVersionMinor == 0) {
+    h.connection = http::ConnectionHeader::KeepAlive;
+  }
+
+  std::span<const http::Header> fields(parsed_.headers.data(), parsed_.headerCount);
+  http::HopByHopFilter hop(fields);
+  passThrough_.resize(http::endToEndSize(fields));
+  std::size_t n =
+      bodyless && status_ != 204
+          ? http::writeEndToEnd(fields, hop, passThrough_.data(), kReplacedKeepLength)
+          : http::writeEndToEnd(fields, hop, passThrough_.data(), kReplaced);
+  passThrough_.resize(n);
+  h.passThrough = passThrough_;
+  h.extraHeaders = params_.extraHeaders;
+
+  head_.resize(http::maxHeadSize(h));
+  head_.resize(http::writeResponseHead(h, head_.data()));
+  sink.write(head_);
+}
+
+void ResponseRelay::writeData(std::string_view data, RelaySink& sink) {
+  bodyBytes_ += data.size();
+  if (!chunkedOut_) {
+    sink.write(data);
+    return;
+  }
+  char header[http::kMaxChunkHeader];
+  sink.write(std::string_view(header, http::writeChunkHeader(data.size(), header)));
+  sink.write(data);
+  sink.write(http::kChunkDataEnd);
+}
+
+ResponseRelay::Result ResponseRelay::bodyEnded(RelaySink& sink) {
+  if (chunkedOut_) sink.write(http::kLastChunk);
+  state_ = State::Done;
+  return Result::Done;
+}
+
+ResponseRelay::Result ResponseRelay::finish(RelaySink& sink) {
+  switch (state_) {
+    case State::Head:
+      error_ = "the connection closed before a complete response head";
+      return Result::BadHead;
+    case State::Body:
+      if (decoder_.finish() == http::BodyDecoder::Result::Done) return bodyEnded(sink);
+      error_ = "the connection closed before the body ended";
+      return Result::Truncated;
+    case State::Done:
+      return Result::Done;
+  }
+  return Result::Done;
+}
+
+}  // namespace epserve::proxy

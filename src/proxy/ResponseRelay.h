@@ -1,0 +1,86 @@
+// The response half of a proxied exchange, as pure code: upstream bytes in, the bytes the
+// client gets out (the head re-written, the body re-framed). No I/O, so it is fuzzable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "http/BodyDecoder.h"
+#include "http/ResponseParser.h"
+
+namespace epserve::proxy {
+
+// Where the relay puts the client's bytes (the client connection's output queue).
+class RelaySink {
+ public:
+  virtual void write(std::string_view bytes) = 0;
+
+ protected:
+  ~RelaySink() = default;
+};
+
+class ResponseRelay {
+ public:
+  // An upstream response head larger than this is refused (RFC 9112 sets no limit; nginx's
+  // proxy_buffer_size is 4 KiB, HAProxy's buffer 16 KiB).
+  static constexpr std::size_t kMaxHead = 16 * 1024;
+
+  struct Params {
+    bool headRequest = false;
+    int clientVersionMinor = 1;
+    bool clientKeepAlive = true;   // false: the head says Connection: close
+    std::string_view date;         // epserve's Date value
+    std::string_view extraHeaders;  // the server-wide --header lines
+  };
+
+  enum class Result : std::uint8_t {
+    NeedMore,   // everything given was consumed; more upstream bytes are awaited
+    Done,       // the response is complete: bytes after `consumed` are not part of it
+    BadHead,    // the head broke the rules (error() says how): nothing was written, 502
+    Truncated,  // the body broke its framing after the head went out: close the client
+  };
+
+  void reset(const Params& p);
+  // The client connection ends after this response (a shutdown began): the head, if not yet
+  // written, says Connection: close.
+  void clientClosing() { params_.clientKeepAlive = false; }
+  // Consumes a prefix of `input`, writing the client's bytes to `sink`.
+  Result feed(std::string_view input, std::size_t& consumed, RelaySink& sink);
+  // The upstream closed: Done when that ends a close-delimited body, else Truncated (or BadHead
+  // when no head had arrived).
+  Result finish(RelaySink& sink);
+
+  bool headSent() const { return state_ != State::Head; }
+  int status() const { return status_; }
+  std::uint64_t bodyBytes() const { return bodyBytes_; }
+  std::string_view error() const { return error_; }
+  // The upstream connection can carry another request: it asked to keep alive and the body
+  // had its own framing (call after Done, with whether bytes followed the response).
+  bool upstreamReusable() const { return keepAlive_; }
+  // The client must be closed after this response (its body is delimited by the close).
+  bool clientMustClose() const { return closeOut_ || !params_.clientKeepAlive; }
+
+ private:
+  enum class State : std::uint8_t { Head, Body, Done };
+
+  Result readHead(std::string_view input, std::size_t& consumed, RelaySink& sink);
+  void writeHead(RelaySink& sink);
+  void writeData(std::string_view data, RelaySink& sink);
+  Result bodyEnded(RelaySink& sink);
+
+  Params params_;
+  State state_ = State::Head;
+  http::ParsedResponse parsed_;
+  http::BodyDecoder decoder_;
+  int status_ = 0;
+  bool chunkedOut_ = false;
+  bool closeOut_ = false;
+  bool keepAlive_ = false;
+  std::uint64_t bodyBytes_ = 0;
+  std::string_view error_;
+  std::string head_;         // the client's head, reused
+  std::string passThrough_;  // the response's end-to-end fields, reused
+};
+
+}  // namespace epserve::proxy
