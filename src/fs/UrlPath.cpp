@@ -84,7 +84,7 @@ constexpr std::array<bool, 256> kLocationSafe = makeLocationSafe();
 // treating it as a separator before dot removal means "..%2f" is caught like "../".
 // trailingSlash follows RFC 3986 §5.2.4: a last segment of "." or ".." leaves a trailing '/'
 // ("/a/." and "/a/b/.." both name the directory "/a/").
-void normalizeUrlPath(std::string_view path, UrlPath& out) {
+void normalizeUrlPath(std::string_view path, UrlPath& out, HiddenNames hidden) {
   std::string& rel = out.relative;
   rel.clear();  // keeps the capacity
   out.trailingSlash = false;
@@ -166,7 +166,7 @@ void normalizeUrlPath(std::string_view path, UrlPath& out) {
   }
   rel.resize(w);
 
-  if (hasHiddenSegment(rel)) return fail(Status::NotFound);
+  if (hidden == HiddenNames::Refuse && hasHiddenSegment(rel)) return fail(Status::NotFound);
   out.trailingSlash = trailing;
 }
 

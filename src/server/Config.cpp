@@ -5,10 +5,14 @@
 
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
+#include <string_view>
+#include <system_error>
 
 #include "http/Syntax.h"
 #include "reactor/SocketAddress.h"
+#include "server/Router.h"
 
 namespace epserve::server {
 
@@ -33,7 +37,129 @@ bool isPlainFileName(const std::string& s) {
   return !s.empty() && s.find('/') == std::string::npos && s != "." && s != "..";
 }
 
+std::invalid_argument badValue(const std::string& flag, const std::string& text,
+                               const std::string& why) {
+  return std::invalid_argument("invalid value '" + text + "' for --" + flag + ": " + why);
+}
+
+bool parseOnOff(const std::string& flag, const std::string& text) {
+  if (text != "on" && text != "off") {
+    throw std::invalid_argument("invalid value '" + text + "' for --" + flag + " (on|off)");
+  }
+  return text == "on";
+}
+
+bool isDirectory(const std::string& path) {
+  std::error_code ec;
+  return !path.empty() && std::filesystem::is_directory(path, ec);
+}
+
+// Every value of a repeatable flag, in command-line order, each exactly as given. cxxopts'
+// vector values split at commas, which --proxy lists and header values contain.
+std::vector<std::string> occurrences(const cxxopts::ParseResult& parsed, const std::string& flag) {
+  std::vector<std::string> values;
+  for (const auto& kv : parsed.arguments()) {
+    if (kv.key() == flag) values.push_back(kv.value());
+  }
+  return values;
+}
+
+std::string formatMilliseconds(std::int64_t ms) {
+  std::string s = std::to_string(ms / 1000);
+  if (ms % 1000 != 0) {
+    std::string frac = std::to_string(1000 + ms % 1000).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    s += "." + frac;
+  }
+  return s;
+}
+
+// PREFIX of a PREFIX=... route flag: a normalised path (see Router.h), else a message saying
+// how to write it.
+std::string routePrefix(const std::string& flag, const std::string& text, std::string_view spec) {
+  const std::size_t eq = spec.find('=');
+  if (eq == std::string_view::npos) {
+    throw badValue(flag, text, std::string("expected PREFIX=") +
+                                   (flag == "proxy" ? "URL[,URL...]" : "DIR"));
+  }
+  const std::string prefix(spec.substr(0, eq));
+  if (prefix.empty() || prefix.front() != '/') {
+    throw badValue(flag, text, "the prefix must start with '/'");
+  }
+  if (prefix.find('%') != std::string::npos) {
+    throw badValue(flag, text, "write the prefix decoded, without %-escapes");
+  }
+  if (!isRoutePrefix(prefix)) {
+    std::string normal;
+    if (routingPath(prefix, normal)) {
+      throw badValue(flag, text, "the prefix is not a normalised path (write it as '" + normal +
+                                     "')");
+    }
+    throw badValue(flag, text, "the prefix is not a valid path");
+  }
+  return prefix;
+}
+
+ProxyRoute parseProxyRoute(const std::string& text) {
+  ProxyRoute route;
+  route.prefix = routePrefix("proxy", text, text);
+  const std::string_view list = std::string_view(text).substr(text.find('=') + 1);
+  if (http::trimOws(list).empty()) throw badValue("proxy", text, "empty URL list");
+  std::size_t count = 0;
+  http::forEachListElement(list, [&count](std::string_view) {
+    ++count;
+    return true;
+  });
+  http::forEachListElement(list, [&](std::string_view url) {
+    if (url.empty()) throw badValue("proxy", text, "an empty URL in the list");
+    try {
+      route.upstreams.push_back(proxy::parseUpstreamUrl(url));
+    } catch (const std::invalid_argument& e) {
+      // With several URLs, say which one is wrong.
+      throw badValue("proxy", text,
+                     count > 1 ? "'" + std::string(url) + "': " + e.what() : e.what());
+    }
+    return true;
+  });
+  return route;
+}
+
+StaticRoute parseStaticRoute(const std::string& text) {
+  StaticRoute route;
+  route.prefix = routePrefix("static", text, text);
+  route.dir = text.substr(text.find('=') + 1);
+  if (route.dir.empty()) throw badValue("static", text, "empty directory");
+  if (!isDirectory(route.dir)) throw badValue("static", text, "'" + route.dir + "' is not a directory");
+  return route;
+}
+
 }  // namespace
+
+std::int64_t parseMilliseconds(const std::string& flag, const std::string& text,
+                               std::int64_t minMs, std::int64_t maxMs) {
+  const std::string_view t(text);
+  const std::size_t dot = t.find('.');
+  const std::string_view whole = t.substr(0, dot);
+  const std::string_view frac = dot == std::string_view::npos ? std::string_view() : t.substr(dot + 1);
+  std::uint64_t seconds = 0;
+  std::uint64_t fraction = 0;
+  const bool ok = http::parseDecimal(whole, seconds) &&
+                  (dot == std::string_view::npos ||
+                   (!frac.empty() && frac.size() <= 3 && http::parseDecimal(frac, fraction)));
+  const auto maxSeconds = static_cast<std::uint64_t>(maxMs / 1000 + 1);
+  std::int64_t ms = -1;
+  if (ok && seconds <= maxSeconds) {
+    for (std::size_t i = frac.size(); i < 3; ++i) fraction *= 10;
+    ms = static_cast<std::int64_t>(seconds * 1000 + fraction);
+  }
+  if (ms < minMs || ms > maxMs) {
+    throw std::invalid_argument("invalid value '" + text + "' for --" + flag +
+                                " (expected seconds with up to 3 decimals, " +
+                                formatMilliseconds(minMs) + ".." + formatMilliseconds(maxMs) +
+                                ")");
+  }
+  return ms;
+}
 
 std::string validateHeader(const std::string& header) {
   auto colon = header.find(':');
@@ -76,11 +202,24 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("send-timeout", "seconds a client may stall reading a response", cxxopts::value<std::string>()->default_value("60"), "SECONDS")
     ("max-body-size", "largest request body read (and discarded), bytes (then 413)", cxxopts::value<std::string>()->default_value("1048576"), "BYTES")
     ("cache-control", "Cache-Control value for file responses (default none)", cxxopts::value<std::string>(), "VALUE")
-    ("header", "extra response header 'Name: value' (repeatable)", cxxopts::value<std::vector<std::string>>(), "'NAME: VALUE'")
+    ("header", "extra response header 'Name: value' (repeatable)", cxxopts::value<std::string>(), "'NAME: VALUE'")
     ("fallback", "file (in the root) answered with 200 for paths that match nothing, except paths with an extension (single-page apps)", cxxopts::value<std::string>(), "FILE")
     ("autoindex", "HTML listings for directories without an index file")
     ("tcp-notsent-lowat", "unsent bytes a socket may hold before it stops taking more (TCP_NOTSENT_LOWAT; 0 = system default)", cxxopts::value<std::string>()->default_value("16384"), "BYTES")
     ("workers", "independent single-threaded event loops, each with its own listener and file cache", cxxopts::value<std::string>()->default_value("1"), "N")
+    ("proxy", "proxy: send requests under PREFIX to upstream URLs, http://HOST[:PORT][/PATH] or http://unix:/PATH.sock[:/PATH] (repeatable)", cxxopts::value<std::string>(), "PREFIX=URL[,URL...]")
+    ("static", "serve requests under PREFIX from DIR (repeatable)", cxxopts::value<std::string>(), "PREFIX=DIR")
+    ("proxy-connect-timeout", "proxy: seconds to connect to an upstream", cxxopts::value<std::string>()->default_value("5"), "SECONDS")
+    ("proxy-read-timeout", "proxy: seconds an upstream may be silent while a response is awaited or read", cxxopts::value<std::string>()->default_value("60"), "SECONDS")
+    ("proxy-send-timeout", "proxy: seconds an upstream may stall taking the request", cxxopts::value<std::string>()->default_value("60"), "SECONDS")
+    ("proxy-fail-timeout", "proxy: seconds a failed upstream is left out", cxxopts::value<std::string>()->default_value("10"), "SECONDS")
+    ("proxy-resolve-interval", "proxy: seconds between DNS lookups of upstream host names", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
+    ("trusted-proxies", "proxy: peers whose X-Forwarded-For and Forwarded are passed on (repeatable)", cxxopts::value<std::string>(), "CIDR[,CIDR...]")
+    ("temp-dir", "proxy: directory for buffered request and response bodies", cxxopts::value<std::string>()->default_value("/tmp"), "DIR")
+    ("proxy-request-buffering", "proxy: read the whole request body before sending it upstream: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
+    ("proxy-buffering", "proxy: read upstream responses as fast as they come, into memory and a temp file: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
+    ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
+    ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
 
@@ -138,11 +277,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
       c.cacheControl = validateHeader("Cache-Control: " + parsed["cache-control"].as<std::string>());
       c.cacheControl = c.cacheControl.substr(std::string_view("Cache-Control: ").size());
     }
-    if (parsed.count("header")) {
-      for (const auto& h : parsed["header"].as<std::vector<std::string>>()) {
-        c.extraHeaders += validateHeader(h) + "\r\n";
-      }
-    }
+    for (const auto& h : occurrences(parsed, "header")) c.extraHeaders += validateHeader(h) + "\r\n";
     if (parsed.count("fallback")) {
       c.fallback = parsed["fallback"].as<std::string>();
       while (!c.fallback.empty() && c.fallback.front() == '/') c.fallback.erase(0, 1);
@@ -151,6 +286,51 @@ CommandLine parseCommandLine(int argc, char** argv) {
     c.autoindex = parsed.count("autoindex") > 0;
     c.workers = parseNumber<std::uint32_t>("workers", parsed["workers"].as<std::string>(), 1, 64);
     c.notSentLowat = parseNumber<std::uint32_t>("tcp-notsent-lowat", parsed["tcp-notsent-lowat"].as<std::string>(), 0, 1U << 30);
+
+    // Routes, in command-line order, so a duplicate prefix is reported at its second use.
+    for (const auto& kv : parsed.arguments()) {
+      const bool isProxy = kv.key() == "proxy";
+      if (!isProxy && kv.key() != "static") continue;
+      std::string prefix;
+      if (isProxy) {
+        c.proxyRoutes.push_back(parseProxyRoute(kv.value()));
+        prefix = c.proxyRoutes.back().prefix;
+      } else {
+        c.staticRoutes.push_back(parseStaticRoute(kv.value()));
+        prefix = c.staticRoutes.back().prefix;
+      }
+      std::size_t uses = 0;
+      for (const auto& r : c.proxyRoutes) uses += r.prefix == prefix ? 1 : 0;
+      for (const auto& r : c.staticRoutes) uses += r.prefix == prefix ? 1 : 0;
+      if (uses > 1) {
+        throw badValue(kv.key(), kv.value(), "the prefix '" + prefix + "' is already routed");
+      }
+    }
+    constexpr std::int64_t kDay = 86'400'000;
+    auto millis = [&parsed](const std::string& flag) {
+      return parseMilliseconds(flag, parsed[flag].as<std::string>(), 1, kDay);
+    };
+    c.proxyConnectTimeoutMs = millis("proxy-connect-timeout");
+    c.proxyReadTimeoutMs = millis("proxy-read-timeout");
+    c.proxySendTimeoutMs = millis("proxy-send-timeout");
+    c.proxyFailTimeoutMs = millis("proxy-fail-timeout");
+    c.proxyResolveIntervalMs = millis("proxy-resolve-interval");
+    c.tunnelIdleTimeoutMs = millis("tunnel-idle-timeout");
+    for (const auto& list : occurrences(parsed, "trusted-proxies")) {
+      try {
+        c.trustedProxies.addList(list);
+      } catch (const std::invalid_argument& e) {
+        throw badValue("trusted-proxies", list, e.what());
+      }
+    }
+    c.tempDir = parsed["temp-dir"].as<std::string>();
+    // Checked when it was asked for or will be used: a static-only server never writes there.
+    if ((parsed.count("temp-dir") || !c.proxyRoutes.empty()) && !isDirectory(c.tempDir)) {
+      throw badValue("temp-dir", c.tempDir, "not a directory");
+    }
+    c.proxyRequestBuffering = parseOnOff("proxy-request-buffering", parsed["proxy-request-buffering"].as<std::string>());
+    c.proxyBuffering = parseOnOff("proxy-buffering", parsed["proxy-buffering"].as<std::string>());
+    c.proxyMaxTempFile = parseNumber<std::uint64_t>("proxy-max-temp-file", parsed["proxy-max-temp-file"].as<std::string>(), 0, 1ULL << 40);
     result.config = c;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());

@@ -9,7 +9,22 @@
 
 #include <spdlog/common.h>
 
+#include "proxy/TrustedProxies.h"
+#include "proxy/UpstreamUrl.h"
+
 namespace epserve::server {
+
+// One --proxy PREFIX=URL[,URL...]: requests routed to `prefix` go to one of `upstreams`.
+struct ProxyRoute {
+  std::string prefix;
+  std::vector<proxy::UpstreamUrl> upstreams;  // at least one
+};
+
+// One --static PREFIX=DIR: requests routed to `prefix` are served from the directory `dir`.
+struct StaticRoute {
+  std::string prefix;
+  std::string dir;  // existed and was a directory when the command line was read
+};
 
 struct Config {
   std::string address = "0.0.0.0";
@@ -33,12 +48,33 @@ struct Config {
   // TCP_NOTSENT_LOWAT on every accepted socket (bytes; 0 = leave the system default): see
   // reactor/Listener.cpp for what was measured.
   std::uint32_t notSentLowat = 16384;
+
+  // Routes and proxying. Prefixes are normalised paths (server/Router.h), unique across both
+  // lists; durations are milliseconds (the flags take seconds with up to three decimals).
+  std::vector<ProxyRoute> proxyRoutes;
+  std::vector<StaticRoute> staticRoutes;
+  std::int64_t proxyConnectTimeoutMs = 5'000;
+  std::int64_t proxyReadTimeoutMs = 60'000;
+  std::int64_t proxySendTimeoutMs = 60'000;
+  std::int64_t proxyFailTimeoutMs = 10'000;
+  std::int64_t proxyResolveIntervalMs = 30'000;
+  std::int64_t tunnelIdleTimeoutMs = 300'000;
+  proxy::TrustedProxies trustedProxies;  // empty: no peer's forwarding fields are believed
+  std::string tempDir = "/tmp";
+  bool proxyRequestBuffering = true;
+  bool proxyBuffering = true;
+  std::uint64_t proxyMaxTempFile = 1ULL << 30;  // bytes
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,
 // spaces and tabs only (no CR/LF injection). Returns the normalized "Name: value" or throws
 // std::invalid_argument.
 std::string validateHeader(const std::string& header);
+
+// Reads a duration flag: seconds with up to three decimals ("5", "0.25"), as milliseconds in
+// [minMs, maxMs]. Throws std::invalid_argument naming the flag and the value.
+std::int64_t parseMilliseconds(const std::string& flag, const std::string& text,
+                               std::int64_t minMs, std::int64_t maxMs);
 
 // What the command line asked for: run with a config, or exit at once with a code
 // (0 after --help/--version, 2 after a bad flag; the message is already printed).

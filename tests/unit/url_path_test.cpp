@@ -355,3 +355,53 @@ TEST_CASE("encodeLocation: never protocol-relative for paths from normalizeUrlPa
     CHECK_FALSE(loc.starts_with("/\\"));
   }
 }
+
+TEST_CASE("normalizeUrlPath: HiddenNames::Keep changes NotFound into Ok and nothing else") {
+  using epserve::fs::HiddenNames;
+  UrlPath refused;
+  UrlPath kept;
+  for (const Case& c : kCases) {
+    CAPTURE(c.in);
+    normalizeUrlPath(c.in, refused);
+    normalizeUrlPath(c.in, kept, HiddenNames::Keep);
+    if (refused.status == Status::NotFound) {
+      CHECK(kept.status == Status::Ok);
+      CHECK_FALSE(kept.relative.starts_with('/'));
+      CHECK(kept.relative.find("//") == std::string::npos);
+    } else {
+      CHECK(static_cast<int>(kept.status) == static_cast<int>(refused.status));
+      CHECK(kept.relative == refused.relative);
+      CHECK(kept.trailingSlash == refused.trailingSlash);
+    }
+  }
+  struct Kept {
+    std::string_view in;
+    std::string_view relative;
+    bool trailingSlash;
+  };
+  const Kept cases[] = {
+      {"/.git/config", ".git/config", false},
+      {"/.env", ".env", false},
+      {"/a/.hidden/", "a/.hidden", true},
+      {"/a/.well-known/x", "a/.well-known/x", false},
+      {"/%2egit/./config/", ".git/config", true},
+      {"/...", "...", false},
+      {"/a/..../b", "a/..../b", false},
+      {"/..\\..\\", "..\\..\\", false},
+      {"/app/.env?x=../..", "app/.env", false},
+  };
+  for (const Kept& c : cases) {
+    CAPTURE(c.in);
+    normalizeUrlPath(c.in, kept, HiddenNames::Keep);
+    CHECK(kept.status == Status::Ok);
+    CHECK(kept.relative == c.relative);
+    CHECK(kept.trailingSlash == c.trailingSlash);
+  }
+  // Bad stays bad.
+  for (std::string_view bad : {"/.git/%zz", "/.git/../..", "/.env/%00", "/../.env"}) {
+    CAPTURE(bad);
+    normalizeUrlPath(bad, kept, HiddenNames::Keep);
+    CHECK(kept.status == Status::BadRequest);
+    CHECK(kept.relative.empty());
+  }
+}
