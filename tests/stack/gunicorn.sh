@@ -16,7 +16,7 @@ start_gunicorn() {
   (cd "$WORK" && exec gunicorn --workers 2 --bind "$1" --access-logfile - wsgi_app:application) \
     >"$2" 2>&1 &
   FIXTURE_PIDS+=($!)
-  wait_until 100 0.1 grep -q "Listening at" "$2" || fail "gunicorn did not start: $(cat "$2")"
+  wait_until 100 0.1 grep -qs "Listening at" "$2" || fail "gunicorn did not start: $(cat "$2")"
 }
 
 start_gunicorn 127.0.0.1:0 "$WORK/gunicorn.log"
@@ -24,7 +24,8 @@ APP_PORT=$(sed -n 's/.*Listening at: http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$
 [ -n "$APP_PORT" ] || fail "no gunicorn port in: $(cat "$WORK/gunicorn.log")"
 start_gunicorn "unix:$WORK/app.sock" "$WORK/gunicorn-unix.log"
 
-start_server --proxy "/app/=http://127.0.0.1:$APP_PORT" --proxy "/unix/=http://unix:$WORK/app.sock"
+start_server --max-body-size 67108864 --proxy "/app/=http://127.0.0.1:$APP_PORT" \
+  --proxy "/unix/=http://unix:$WORK/app.sock"
 
 json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 
