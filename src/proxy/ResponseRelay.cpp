@@ -51,6 +51,9 @@ ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_
   http::ResponseLimits limits;
   limits.maxHeaderBytes = kMaxHead;
   limits.maxStatusLine = kMaxHead;
+  // Room for the fields epserve adds (Date, Server, framing, Connection, --header lines), so the
+  // relayed head stays within what a parser as strict as ours accepts.
+  limits.maxHeaderCount = http::kMaxHeaders - 8;
   for (;;) {
     std::string_view rest = input.substr(consumed);
     http::ResponseParseResult r = http::parseResponse(rest, params_.headRequest, parsed_, limits);

@@ -121,6 +121,12 @@ ProxyRoute parseProxyRoute(const std::string& text) {
     }
     return true;
   });
+  // One target rewrite per route: the request head is written before a server is chosen.
+  for (const proxy::UpstreamUrl& u : route.upstreams) {
+    if (u.path != route.upstreams.front().path) {
+      throw badValue("proxy", text, "every URL of one route needs the same path");
+    }
+  }
   return route;
 }
 

@@ -160,7 +160,7 @@ TEST_CASE("config: proxy defaults") {
 
 TEST_CASE("config: --proxy routes, several URLs, every URL form") {
   CommandLine cl = parse({"--proxy", "/app/=http://127.0.0.1:8000", "--proxy",
-                          "/api=http://a:1, http://[::1]:2/v1/", "--proxy=/=http://unix:/run/app.sock:/x",
+                          "/api=http://a:1/v1/, http://[::1]:2/v1/", "--proxy=/=http://unix:/run/app.sock:/x",
                           "--proxy", "/u=http://unix:/run/u.sock"});
   REQUIRE(cl.config);
   const auto& routes = cl.config->proxyRoutes;
@@ -283,6 +283,9 @@ TEST_CASE("config: a bad proxy flag is one line naming the flag and the value, e
       {{"--proxy", "/app=http://a,"},
        "invalid value '/app=http://a,' for --proxy: an empty URL in the list"},
       {{"--proxy", "/app"}, "invalid value '/app' for --proxy: expected PREFIX=URL[,URL...]"},
+      {{"--proxy", "/app=http://a/v1/,http://b/v2/"},
+       "invalid value '/app=http://a/v1/,http://b/v2/' for --proxy: every URL of one route needs "
+       "the same path"},
       {{"--proxy", "app=http://h"},
        "invalid value 'app=http://h' for --proxy: the prefix must start with '/'"},
       {{"--proxy", "=http://h"},
