@@ -229,7 +229,7 @@ void Exchange::upstreamEnded(const char* why) {
   if (!gotResponseBytes_ && conn_->requests > 1 && req_.idempotent && !retried_) {
     retried_ = true;
     ConnectionPool::retire(ctx_.loop, std::move(conn_));
-    spdlog::debug("upstream {}: reused connection closed ({}); retrying", server_->label, why);
+    spdlog::debug("upstream {}: reused connection closed ({}); retrying", label(), why);
     connectTo(*server_);
     return;
   }
@@ -241,7 +241,7 @@ void Exchange::fail(int status, const char* why) {
     truncated(why);
     return;
   }
-  if (why) spdlog::warn("upstream {}: {}: answering {}", server_ ? server_->label : "-", why, status);
+  if (why) spdlog::warn("upstream {}: {}: answering {}", label(), why, status);
   releaseUpstream(false);
   status_ = status;
   server::Reply& reply = ctx_.scratchReply();
@@ -255,7 +255,7 @@ void Exchange::fail(int status, const char* why) {
 
 void Exchange::truncated(const char* why) {
   spdlog::warn("upstream {}: {} after {} body bytes: closing the client connection",
-               server_->label, why, bodyBytes_);
+               label(), why, bodyBytes_);
   releaseUpstream(false);
   logAccess(status_);
   finish(ExchangeEnd::Close);
@@ -278,6 +278,10 @@ void Exchange::abort() {
   state_ = State::Idle;
 }
 
+std::string_view Exchange::label() const {
+  return server_ ? std::string_view(server_->label) : std::string_view("-");
+}
+
 void Exchange::logAccess(int status) {
   server::AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
@@ -289,7 +293,7 @@ void Exchange::logAccess(int status) {
   e.versionMinor = req_.versionMinor;
   e.referer = req_.referer;
   e.userAgent = req_.userAgent;
-  e.upstream = server_ ? std::string_view(server_->label) : std::string_view("-");
+  e.upstream = label();
   e.upstreamMillis = ctx_.loop.now() - startedAt_;
   log.log(req_.peer, e, ctx_.loop.wallSeconds());
 }

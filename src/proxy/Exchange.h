@@ -98,6 +98,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   void truncated(const char* why);
   void releaseUpstream(bool reusable);
   void logAccess(int status);
+  std::string_view label() const;  // the upstream server for log lines, "-" before one is chosen
   void finish(ExchangeEnd end);
 
   server::LoopContext& ctx_;
