@@ -54,6 +54,9 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
                 reactor::TimeoutList(kLingerMillis)} {
   for (auto& list : timeouts_) loop.addTimeoutList(&list);
   if (!cfg.proxyRoutes.empty()) gateway = std::make_unique<proxy::Gateway>(loop, cfg);
+  for (const ProxyRoute& r : cfg.proxyRoutes) {
+    fallbackHosts_.push_back(proxy::authority(r.upstreams.front()));
+  }
   flushHook_ = loop.addBeforeSleep([this] { accessLog.flush(); });
 }
 
@@ -80,12 +83,11 @@ void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
   const proxy::UpstreamUrl& url = r.upstreams.front();
   target_.clear();
   proxy::appendUpstreamTarget(req.path, routePath_, r.prefix, url.path, target_);
-  fallbackHost_ = proxy::authority(url);
   proxy::ForwardInfo f;
   f.target = target_;
   f.peer = &peer;
   f.peerTrusted = !config.trustedProxies.empty() && config.trustedProxies.contains(peer);
-  f.fallbackHost = fallbackHost_;
+  f.fallbackHost = fallbackHosts_[route];
   if (!lengthLater && req.framing == http::BodyFraming::ContentLength) {
     f.body = proxy::ForwardInfo::Body::Length;
     f.contentLength = req.contentLength;

@@ -74,7 +74,7 @@ class LoopContext {
   Router router_;          // every --static and --proxy prefix
   std::string routePath_;  // the normalised path of the last proxyRoute() request
   std::string target_;        // scratch for writeUpstreamHead
-  std::string fallbackHost_;
+  std::vector<std::string> fallbackHosts_;  // per proxy route: its first URL's authority
   RequestHandler handler_;
   http::DateCache dates_;
   std::unique_ptr<http::Request> request_;  // ~3 KiB of header views
