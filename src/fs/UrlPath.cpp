@@ -2,7 +2,6 @@
 // (RFC 3986 §2.1, §5.2.4, RFC 3629 §4), and the reverse encoding for Location headers.
 #include "fs/UrlPath.h"
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 
@@ -62,18 +61,6 @@ bool hasHiddenSegment(std::string_view rel) {
   return false;
 }
 
-// RFC 3986 §3.3 pchar minus pct-encoded, plus '/': unreserved / sub-delims / ":" / "@" / "/".
-constexpr std::array<bool, 256> makeLocationSafe() {
-  std::array<bool, 256> safe{};
-  for (int c = 'a'; c <= 'z'; ++c) safe[static_cast<std::size_t>(c)] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) safe[static_cast<std::size_t>(c)] = true;
-  for (int c = '0'; c <= '9'; ++c) safe[static_cast<std::size_t>(c)] = true;
-  for (const char c : std::string_view("-._~!$&'()*+,;=:@/")) {
-    safe[static_cast<unsigned char>(c)] = true;
-  }
-  return safe;
-}
-constexpr std::array<bool, 256> kLocationSafe = makeLocationSafe();
 
 }  // namespace
 
@@ -171,23 +158,16 @@ void normalizeUrlPath(std::string_view path, UrlPath& out, HiddenNames hidden) {
 }
 
 std::string encodeLocation(std::string_view relative, bool trailingSlash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(relative.size() + 2);
-  out.push_back('/');
-  for (std::size_t i = 0; i < relative.size(); ++i) {
-    const auto u = static_cast<unsigned char>(relative[i]);
-    // A leading '/' would make "//host/..." (a protocol-relative URL: an open redirect).
-    // normalizeUrlPath never produces one; encode it anyway so no caller can.
-    if (kLocationSafe[u] && !(i == 0 && u == '/')) {
-      out.push_back(static_cast<char>(u));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0x0F]);
-    }
+  std::string out = "/";
+  const bool slashAfter = trailingSlash && !relative.empty();
+  // A leading '/' would make "//host/..." (a protocol-relative URL: an open redirect).
+  // normalizeUrlPath never produces one; encode it anyway so no caller can.
+  if (!relative.empty() && relative.front() == '/') {
+    out += "%2F";
+    relative.remove_prefix(1);
   }
-  if (trailingSlash && !relative.empty()) out.push_back('/');
+  http::appendPathEncoded(relative, out);
+  if (slashAfter) out.push_back('/');
   return out;
 }
 

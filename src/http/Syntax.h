@@ -5,6 +5,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace epserve::http {
@@ -15,6 +16,7 @@ enum CharClass : std::uint8_t {
   kFieldVchar = 4,  // field-value bytes: SP, HTAB, VCHAR, obs-text (RFC 9110 §5.5)
   kRegName = 8,     // unreserved / sub-delims (RFC 3986 §3.2.2 reg-name, minus pct-encoded)
   kHexDigit = 16,
+  kPathChar = 32,   // RFC 3986 pchar minus pct-encoded, plus '/': what a path may carry unescaped
 };
 
 constexpr bool isAlpha(unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -46,6 +48,7 @@ constexpr std::array<std::uint8_t, 256> makeClasses() {
       m |= kRegName;
     }
     if (isDigitChar(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) m |= kHexDigit;
+    if ((m & kRegName) || oneOf(c, ":@/")) m |= kPathChar;
     t[c] = m;
   }
   return t;
@@ -54,6 +57,25 @@ constexpr std::array<std::uint8_t, 256> makeClasses() {
 inline constexpr std::array<std::uint8_t, 256> kClass = makeClasses();
 
 inline bool has(unsigned char c, CharClass cls) { return (kClass[c] & cls) != 0; }
+
+// Appends a decoded path to `out`, percent-encoding every byte that is not kPathChar (so '%'
+// itself goes as "%25", and the result decodes back to exactly `path`).
+inline void appendPathEncoded(std::string_view path, std::string& out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::size_t size = out.size();
+  for (char c : path) size += has(static_cast<unsigned char>(c), kPathChar) ? 1 : 3;
+  out.reserve(size);
+  for (char c : path) {
+    const auto u = static_cast<unsigned char>(c);
+    if (has(u, kPathChar)) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0x0F]);
+    }
+  }
+}
 inline bool isOws(char c) { return c == ' ' || c == '\t'; }
 
 // ASCII case-insensitive equality, the comparison HTTP uses for field names and tokens.
