@@ -45,8 +45,6 @@ void Exchange::start(std::size_t route) {
   retried_ = false;
   gotResponseBytes_ = false;
   startedAt_ = ctx_.loop.now();
-  status_ = 0;
-  bodyBytes_ = 0;
   ResponseRelay::Params p;
   p.headRequest = req_.headRequest;
   p.clientVersionMinor = req_.versionMinor;
@@ -167,8 +165,6 @@ bool Exchange::process() {
   std::size_t used = 0;
   ResponseRelay::Result r = relay_.feed(in.view(), used, sink_);
   in.consume(used);
-  status_ = relay_.status();
-  bodyBytes_ = relay_.bodyBytes();
   switch (r) {
     case ResponseRelay::Result::Done:
       bodyDone();
@@ -209,14 +205,13 @@ void Exchange::bodyDone() {
   bool reusable = relay_.upstreamReusable() && s.input().empty() && !s.eof() &&
                   s.output().empty();
   releaseUpstream(reusable);
-  logAccess(status_);
+  logAccess(relay_.status(), relay_.bodyBytes());
   finish(relay_.clientMustClose() ? ExchangeEnd::Close : ExchangeEnd::KeepAlive);
 }
 
 void Exchange::upstreamEnded(const char* why) {
   if (relay_.headSent()) {
     ResponseRelay::Result r = relay_.finish(sink_);
-    bodyBytes_ = relay_.bodyBytes();
     if (r == ResponseRelay::Result::Done) {
       bodyDone();  // a close-delimited body ends here
       return;
@@ -243,21 +238,20 @@ void Exchange::fail(int status, const char* why) {
   }
   if (why) spdlog::warn("upstream {}: {}: answering {}", label(), why, status);
   releaseUpstream(false);
-  status_ = status;
   server::Reply& reply = ctx_.scratchReply();
   reply.reset();
   server::RequestHandler::error(http::statusFromCode(status), true, reply);
-  bodyBytes_ = server::writeReply(client_.clientOutput(), reply, nullptr, ctx_.date(),
-                                  ctx_.config.extraHeaders);
-  logAccess(status);
+  std::uint64_t bytes = server::writeReply(client_.clientOutput(), reply, nullptr, ctx_.date(),
+                                           ctx_.config.extraHeaders);
+  logAccess(status, bytes);
   finish(ExchangeEnd::Close);
 }
 
 void Exchange::truncated(const char* why) {
   spdlog::warn("upstream {}: {} after {} body bytes: closing the client connection",
-               label(), why, bodyBytes_);
+               label(), why, relay_.bodyBytes());
   releaseUpstream(false);
-  logAccess(status_);
+  logAccess(relay_.status(), relay_.bodyBytes());
   finish(ExchangeEnd::Close);
 }
 
@@ -274,7 +268,7 @@ void Exchange::releaseUpstream(bool reusable) {
 void Exchange::abort() {
   if (state_ == State::Idle) return;
   releaseUpstream(false);
-  logAccess(499);
+  logAccess(499, relay_.bodyBytes());
   state_ = State::Idle;
 }
 
@@ -282,12 +276,12 @@ std::string_view Exchange::label() const {
   return server_ ? std::string_view(server_->label) : std::string_view("-");
 }
 
-void Exchange::logAccess(int status) {
+void Exchange::logAccess(int status, std::uint64_t bodyBytes) {
   server::AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   server::AccessEntry e;
   e.status = status;
-  e.bytes = bodyBytes_;
+  e.bytes = bodyBytes;
   e.method = req_.method;
   e.target = req_.target;
   e.versionMinor = req_.versionMinor;
@@ -302,7 +296,7 @@ void Exchange::finish(ExchangeEnd end) {
   state_ = State::Idle;
   if (end == ExchangeEnd::ClientGone) {
     releaseUpstream(false);
-    logAccess(499);
+    logAccess(499, relay_.bodyBytes());
   }
   client_.exchangeFinished(end);
 }

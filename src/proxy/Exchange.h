@@ -97,7 +97,8 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   void fail(int status, const char* why);
   void truncated(const char* why);
   void releaseUpstream(bool reusable);
-  void logAccess(int status);
+  // One access-log line: the status and body bytes the client was sent.
+  void logAccess(int status, std::uint64_t bodyBytes);
   std::string_view label() const;  // the upstream server for log lines, "-" before one is chosen
   void finish(ExchangeEnd end);
 
@@ -115,8 +116,6 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   bool retried_ = false;
   bool gotResponseBytes_ = false;
   reactor::Millis startedAt_ = 0;
-  int status_ = 0;                // the status sent to the client
-  std::uint64_t bodyBytes_ = 0;   // body bytes queued for the client (the access log's)
   ResponseRelay relay_;
 
   // The relay writes into the client's output queue.

@@ -244,14 +244,12 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
              req.contentLength > ctx_.config.maxBodySize) {
     RequestHandler::error(Status::ContentTooLarge, true, reply);
   } else {
-    if (ctx_.gateway) {
-      int route = ctx_.proxyRoute(req.path);
-      if (route >= 0) {
-        startProxy(req, headLength, static_cast<std::size_t>(route));
-        return;
-      }
+    const Route* route = ctx_.route(req.path);
+    if (route && route->kind == Route::Kind::Proxy) {
+      startProxy(req, headLength, route->index);
+      return;
     }
-    ctx_.handler().handle(req, reply, ctx_.loop.now());
+    ctx_.handler().handle(req, reply, ctx_.loop.now(), route);
   }
   bool keepAlive = req.keepAlive && !reply.close;
   reply.close = !keepAlive;

@@ -46,7 +46,7 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
       root_(eventLoop, cfg.root, std::move(resolver)),
       aliases_(openAliases(eventLoop, cfg)),
       router_(routesOf(cfg)),
-      handler_(config, root_, pointers(aliases_), router_),
+      handler_(config, root_, pointers(aliases_)),
       request_(std::make_unique<http::Request>()),
       timeouts_{reactor::TimeoutList(cfg.headerTimeoutSec * 1000LL),
                 reactor::TimeoutList(cfg.keepAliveTimeoutSec * 1000LL),
@@ -68,11 +68,10 @@ LoopContext::~LoopContext() {
 }
 
 
-int LoopContext::proxyRoute(std::string_view path) {
-  if (!routingPath(path, routePath_)) return -1;  // the static handler answers its 400
-  const Route* route = router_.match(routePath_);
-  if (!route || route->kind != Route::Kind::Proxy) return -1;
-  return static_cast<int>(route->index);
+const Route* LoopContext::route(std::string_view path) {
+  if (router_.routes().empty()) return nullptr;  // no routing work for a plain file server
+  if (!routingPath(path, routePath_)) return nullptr;  // the static handler answers its 400
+  return router_.match(routePath_);
 }
 
 void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,

@@ -50,10 +50,10 @@ class LoopContext {
   std::unique_ptr<proxy::Gateway> gateway;  // null when no route is proxied
   bool shuttingDown = false;                // set by the server's graceful shutdown
 
-  // The proxy route a request path falls under (an index into config.proxyRoutes), or -1 when
-  // the static handler answers it (including the 400 for a path that climbs above the root).
-  int proxyRoute(std::string_view path);
-  // The head for the upstream of proxy route `route`, for the request proxyRoute() was last
+  // The --static or --proxy route a request path falls under, or nullptr when the root answers
+  // it (including the 400 for a path that climbs above the root). Valid while the loop runs.
+  const Route* route(std::string_view path);
+  // The head for the upstream of proxy route `route`, for the request route() was last
   // asked about. `lengthLater`: the body's length is not known yet (a chunked upload being
   // buffered); the head then ends without it, and the caller adds it.
   void writeUpstreamHead(const http::Request& req, std::size_t route,
@@ -72,7 +72,7 @@ class LoopContext {
   Site root_;
   std::vector<std::unique_ptr<Site>> aliases_;  // one per config.staticRoutes entry
   Router router_;          // every --static and --proxy prefix
-  std::string routePath_;  // the normalised path of the last proxyRoute() request
+  std::string routePath_;  // the normalised path of the last route() request
   std::string target_;        // scratch for writeUpstreamHead
   std::vector<std::string> fallbackHosts_;  // per proxy route: its first URL's authority
   RequestHandler handler_;

@@ -18,9 +18,8 @@ namespace epserve::server {
 using http::Method;
 using http::Status;
 
-RequestHandler::RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases,
-                               const Router& router)
-    : config_(config), root_(root), aliases_(std::move(aliases)), router_(router) {
+RequestHandler::RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases)
+    : config_(config), root_(root), aliases_(std::move(aliases)) {
   // Multipart boundaries must not be predictable, or a file could be crafted to contain one.
   if (::getrandom(&boundarySeed_, sizeof(boundarySeed_), 0) != sizeof(boundarySeed_)) {
     boundarySeed_ = static_cast<std::uint64_t>(::time(nullptr)) * 0x9E3779B97F4A7C15ULL;
@@ -35,7 +34,8 @@ void RequestHandler::error(Status status, bool close, Reply& reply) {
   reply.contentLength = reply.body.size();
 }
 
-void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t nowMillis) {
+void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t nowMillis,
+                            const Route* route) {
   switch (req.method) {
     case Method::Get:
     case Method::Head:
@@ -59,7 +59,7 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
   fs::normalizeUrlPath(req.path, path_);
   if (path_.status == Status::BadRequest) return error(Status::BadRequest, true, reply);
   if (path_.status != Status::Ok) return notFound(reply, nowMillis);
-  chooseSite();
+  chooseSite(route);
 
   auto file = site_->files().get(path_.relative, path_.trailingSlash, nowMillis);
   switch (file->status) {
@@ -85,14 +85,9 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
   }
 }
 
-void RequestHandler::chooseSite() {
+void RequestHandler::chooseSite(const Route* route) {
   site_ = &root_;
   siteBase_ = {};
-  if (aliases_.empty()) return;
-  routed_.assign("/");
-  routed_.append(path_.relative);
-  if (path_.trailingSlash && !path_.relative.empty()) routed_.push_back('/');
-  const Route* route = router_.match(routed_);
   if (!route || route->kind != Route::Kind::Static) return;
   site_ = aliases_[route->index];
   std::string_view base = route->prefix;

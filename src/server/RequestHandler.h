@@ -18,20 +18,21 @@ namespace epserve::server {
 
 class RequestHandler {
  public:
-  // `root` serves what no --static route claims; `aliases[i]` serves config.staticRoutes[i],
-  // found through `router` (which also holds the proxy routes, not answered here).
-  RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases,
-                 const Router& router);
+  // `root` serves what no --static route claims; `aliases[i]` serves config.staticRoutes[i].
+  RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases);
 
   // Fills `reply` (already reset) for `req`; `nowMillis` is the loop's clock (cache freshness).
-  void handle(const http::Request& req, Reply& reply, std::int64_t nowMillis);
+  // `route` is the request's --static route, or nullptr for the root (LoopContext::route).
+  void handle(const http::Request& req, Reply& reply, std::int64_t nowMillis,
+              const Route* route = nullptr);
 
   // A built-in error reply for `status`; `close` says whether the connection must end.
   static void error(http::Status status, bool close, Reply& reply);
 
  private:
-  // Picks the site for path_ (the root or a --static alias) and makes path_ relative to it.
-  void chooseSite();
+  // Picks the site for path_ (the root or the --static alias `route` names) and makes path_
+  // relative to it.
+  void chooseSite(const Route* route);
   void serveFile(const http::Request& req, std::shared_ptr<const fs::OpenFile> file,
                  Reply& reply);
   // Swaps `file` for a precompressed sidecar (FILE.br, FILE.gz) when one exists and the
@@ -47,10 +48,8 @@ class RequestHandler {
   const Config& config_;
   Site& root_;
   std::vector<Site*> aliases_;
-  const Router& router_;
   Site* site_ = nullptr;          // the site answering this request
   std::string_view siteBase_;     // its URL path without the trailing '/', "" for the root
-  std::string routed_;            // scratch: the path the router sees
   fs::UrlPath path_;  // reused between requests so normalisation does not allocate
   std::uint64_t boundarySeed_ = 0;
 };
