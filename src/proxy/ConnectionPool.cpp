@@ -29,10 +29,7 @@ void ConnectionPool::put(std::unique_ptr<UpstreamConnection> c) {
     retire(*loop_, std::move(idle_.front()));
     idle_.erase(idle_.begin());
   }
-  if (!quiet(c->stream().fd())) {
-    retire(*loop_, std::move(c));
-    return;
-  }
+  // Bytes already waiting (more than the response announced) are found by take()'s check.
   c->setUser(this);
   idleTimeouts_->arm(c->timer(), loop_->now());
   c->stream().releaseIdleBuffers();
@@ -45,7 +42,8 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take() {
     idle_.pop_back();
     c->timer().cancel();
     c->setUser(nullptr);
-    // An EOF that arrived in this very iteration, not yet dispatched.
+    // An EOF not yet dispatched, or bytes left after the last response: either way the
+    // connection is out of step with the upstream.
     if (!quiet(c->stream().fd())) {
       retire(*loop_, std::move(c));
       continue;

@@ -22,6 +22,9 @@ namespace {
 // next iteration by a post).
 constexpr int kMaxReadRounds = 16;
 
+// An input buffer can never fill with a head still in progress: the relay refuses it first.
+static_assert(ResponseRelay::kMaxHead < reactor::BufferPool::kBlockSize);
+
 }  // namespace
 
 Exchange::Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& client)
@@ -143,10 +146,6 @@ void Exchange::drive() {
     Stream::ReadResult r = s.readSome();
     if (r == Stream::ReadResult::Failed) {
       upstreamEnded("the connection was reset");
-      return;
-    }
-    if (r == Stream::ReadResult::Full && state_ != State::ReadingBody) {
-      fail(502, "the response head is too large");
       return;
     }
     if (r == Stream::ReadResult::Data && state_ != State::Sending) {

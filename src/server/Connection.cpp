@@ -415,10 +415,12 @@ proxy::Exchange& Connection::exchange() {
 
 void Connection::startProxy(const http::Request& req, std::size_t headLength, std::size_t route) {
   proxy::ExchangeRequest& r = exchange().request();
-  r.method.assign(req.methodText);
-  r.target.assign(req.target);
-  r.referer.assign(req.find("Referer"));
-  r.userAgent.assign(req.find("User-Agent"));
+  if (ctx_.accessLog.enabled()) {  // copies for the line written when the exchange ends
+    r.method.assign(req.methodText);
+    r.target.assign(req.target);
+    r.referer.assign(req.find("Referer"));
+    r.userAgent.assign(req.find("User-Agent"));
+  }
   r.versionMinor = req.versionMinor;
   r.headRequest = req.method == http::Method::Head;
   r.idempotent = req.method == http::Method::Get || req.method == http::Method::Head ||
