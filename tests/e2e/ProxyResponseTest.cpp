@@ -2,6 +2,11 @@
 // re-framing for the client, strict parsing of upstream heads (502), timeouts (504), truncation.
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <string>
 
@@ -133,8 +138,17 @@ TEST_CASE("proxy: a response head over 16 KiB is a 502") {
 
 TEST_CASE("proxy: connect refused is a 502 naming the upstream") {
   TempRoot files;
-  std::uint16_t closedPort;
-  { ScriptedUpstream gone; closedPort = gone.port(); }  // a port nobody listens on now
+  // A socket bound but never listening: connects to its port are refused, and no other test
+  // running in parallel can take the port meanwhile (a freed ephemeral port could be reused).
+  int reserved = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(reserved >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  REQUIRE(::bind(reserved, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  REQUIRE(::getsockname(reserved, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  const std::uint16_t closedPort = ntohs(a.sin_port);
   ServerProcess server(files.root(),
                        {"--proxy", "/app/=http://127.0.0.1:" + std::to_string(closedPort)});
   Client c(server.port());
@@ -142,6 +156,7 @@ TEST_CASE("proxy: connect refused is a 502 naming the upstream") {
   CHECK(r.status == 502);
   CHECK(r.header("Content-Type") == "text/html; charset=utf-8");
   CHECK(server.err().find("127.0.0.1:" + std::to_string(closedPort)) != std::string::npos);
+  ::close(reserved);
 }
 
 TEST_CASE("proxy: an upstream that does not answer in --proxy-read-timeout is a 504") {
