@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "reactor/Fd.h"
+#include "fs/TempFile.h"
 #include "reactor/OutputQueue.h"
 
 namespace epserve::proxy {
@@ -33,7 +33,7 @@ class BodyBuffer {
 
   std::string tempDir_;
   std::string memory_;
-  std::shared_ptr<reactor::Fd> file_;  // shared with the output queue while it is sent
+  std::shared_ptr<fs::TempFile> file_;  // shared with the output queue while it is sent
   std::uint64_t size_ = 0;
 };
 

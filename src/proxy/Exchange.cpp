@@ -33,7 +33,7 @@ Exchange::Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& c
       client_(client),
       req_(ctx.config.tempDir),
       connector_(ctx.loop, gateway.connectTimeouts()),
-      sink_(client) {}
+      spool_(client.clientOutput(), ctx.config.tempDir, ctx.config.proxyMaxTempFile) {}
 
 Exchange::~Exchange() {
   connector_.cancel();
@@ -162,8 +162,9 @@ bool Exchange::process() {
   if (in.empty() && !relay_.headSent()) return true;
   gotResponseBytes_ = true;
   std::size_t used = 0;
-  ResponseRelay::Result r = relay_.feed(in.view(), used, sink_);
+  ResponseRelay::Result r = relay_.feed(in.view(), used, spool_);
   in.consume(used);
+  spool_.commit();
   switch (r) {
     case ResponseRelay::Result::Done:
       bodyDone();
@@ -185,14 +186,26 @@ bool Exchange::process() {
     finish(ExchangeEnd::ClientGone);
     return false;
   }
-  if (client_.clientOutput().pendingBytes() >= kClientHighWater) {
-    conn_->stream().pauseReading();  // clientDrained() resumes
-  }
+  if (!spool_.mayRead(buffering())) conn_->stream().pauseReading();  // clientDrained() resumes
   return true;
 }
 
+bool Exchange::buffering() const {
+  switch (relay_.buffering()) {
+    case ResponseRelay::Buffering::Buffer:
+      return true;
+    case ResponseRelay::Buffering::Stream:
+      return false;
+    case ResponseRelay::Buffering::Default:
+      break;
+  }
+  return ctx_.config.proxyBuffering;
+}
+
 void Exchange::clientDrained() {
-  if (state_ != State::ReadingBody || !conn_->stream().readingPaused()) return;
+  if (state_ != State::ReadingBody) return;
+  spool_.drained();
+  if (!conn_->stream().readingPaused()) return;
   conn_->stream().resumeReading();
   drive();
 }
@@ -210,7 +223,8 @@ void Exchange::bodyDone() {
 
 void Exchange::upstreamEnded(const char* why) {
   if (relay_.headSent()) {
-    ResponseRelay::Result r = relay_.finish(sink_);
+    ResponseRelay::Result r = relay_.finish(spool_);
+    spool_.commit();
     if (r == ResponseRelay::Result::Done) {
       bodyDone();  // a close-delimited body ends here
       return;
@@ -267,6 +281,7 @@ void Exchange::releaseUpstream(bool reusable) {
 void Exchange::abort() {
   if (state_ == State::Idle) return;
   releaseUpstream(false);
+  spool_.release();
   logAccess(499, relay_.bodyBytes());
   state_ = State::Idle;
 }
@@ -293,6 +308,11 @@ void Exchange::logAccess(int status, std::uint64_t bodyBytes) {
 
 void Exchange::finish(ExchangeEnd end) {
   state_ = State::Idle;
+  if (spool_.spooledBytes() > 0) {
+    spdlog::debug("upstream {}: {} response bytes went through a temporary file", label(),
+                  spool_.spooledBytes());
+  }
+  spool_.release();
   if (end == ExchangeEnd::ClientGone) {
     releaseUpstream(false);
     logAccess(499, relay_.bodyBytes());

@@ -10,6 +10,7 @@
 #include "proxy/BodyBuffer.h"
 #include "proxy/Gateway.h"
 #include "proxy/ResponseRelay.h"
+#include "proxy/ResponseSpool.h"
 #include "proxy/UpstreamConnection.h"
 #include "reactor/Connector.h"
 #include "reactor/OutputQueue.h"
@@ -61,8 +62,8 @@ struct ExchangeRequest {
 
 class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
  public:
-  // The client's output is paused above this many queued bytes (reading the upstream stops).
-  static constexpr std::uint64_t kClientHighWater = 64 * 1024;
+  // Queued client output beyond this is spooled (or holds back reading the upstream).
+  static constexpr std::uint64_t kClientHighWater = ResponseSpool::kHighWater;
   Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& client);
   ~Exchange();
   Exchange(const Exchange&) = delete;
@@ -101,6 +102,8 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   void logAccess(int status, std::uint64_t bodyBytes);
   std::string_view label() const;  // the upstream server for log lines, "-" before one is chosen
   void finish(ExchangeEnd end);
+  // Whether a response that outruns its client may be spooled to a temporary file.
+  bool buffering() const;
 
   server::LoopContext& ctx_;
   Gateway& gateway_;
@@ -117,13 +120,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   bool gotResponseBytes_ = false;
   reactor::Millis startedAt_ = 0;
   ResponseRelay relay_;
-
-  // The relay writes into the client's output queue.
-  struct ClientSink final : RelaySink {
-    ExchangeClient* client;
-    explicit ClientSink(ExchangeClient& c) : client(&c) {}
-    void write(std::string_view bytes) override { client->clientOutput().append(bytes); }
-  } sink_;
+  ResponseSpool spool_;  // the relay writes into the client's output queue through it
 };
 
 }  // namespace epserve::proxy

@@ -6,14 +6,29 @@
 #include "http/ChunkedEncoder.h"
 #include "http/HopByHop.h"
 #include "http/Response.h"
+#include "http/Syntax.h"
 
 namespace epserve::proxy {
 
 namespace {
 
 // Upstream fields epserve writes itself (its own Date and Server, as for files) or re-frames.
-constexpr std::array<std::string_view, 3> kReplaced = {"Content-Length", "Date", "Server"};
-constexpr std::array<std::string_view, 2> kReplacedKeepLength = {"Date", "Server"};
+// X-Accel-Buffering is a word to the proxy, not to the client (nginx hides it too).
+constexpr std::array<std::string_view, 4> kReplaced = {"Content-Length", "Date", "Server",
+                                                       "X-Accel-Buffering"};
+constexpr std::array<std::string_view, 3> kReplacedKeepLength = {"Date", "Server",
+                                                                 "X-Accel-Buffering"};
+
+ResponseRelay::Buffering bufferingOf(const http::ParsedResponse& r) {
+  std::string_view accel = r.find("X-Accel-Buffering");
+  if (http::equalsIgnoreCase(accel, "no")) return ResponseRelay::Buffering::Stream;
+  if (http::equalsIgnoreCase(accel, "yes")) return ResponseRelay::Buffering::Buffer;
+  std::string_view type = r.find("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+  if (http::equalsIgnoreCase(type, "text/event-stream")) return ResponseRelay::Buffering::Stream;
+  return ResponseRelay::Buffering::Default;
+}
 
 }  // namespace
 
@@ -22,6 +37,7 @@ void ResponseRelay::reset(const Params& p) {
   state_ = State::Head;
   status_ = 0;
   chunkedOut_ = closeOut_ = keepAlive_ = false;
+  buffering_ = Buffering::Default;
   bodyBytes_ = 0;
   error_ = {};
 }
@@ -94,6 +110,7 @@ ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_
 
 void ResponseRelay::writeHead(RelaySink& sink) {
   status_ = parsed_.status;
+  buffering_ = bufferingOf(parsed_);
   const bool bodyless = params_.headRequest || http::forbidsContent(http::statusFromCode(status_));
   http::ResponseHead h;
   h.status = http::statusFromCode(status_);

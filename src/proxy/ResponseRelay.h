@@ -51,6 +51,11 @@ class ResponseRelay {
   // when no head had arrived).
   Result finish(RelaySink& sink);
 
+  // What the upstream's head asks of response buffering: nginx's X-Accel-Buffering field
+  // decides; failing that, server-sent events stream (each event must reach the client now).
+  enum class Buffering : std::uint8_t { Default, Buffer, Stream };
+  Buffering buffering() const { return buffering_; }
+
   bool headSent() const { return state_ != State::Head; }
   int status() const { return status_; }
   std::uint64_t bodyBytes() const { return bodyBytes_; }
@@ -77,6 +82,7 @@ class ResponseRelay {
   bool chunkedOut_ = false;
   bool closeOut_ = false;
   bool keepAlive_ = false;
+  Buffering buffering_ = Buffering::Default;
   std::uint64_t bodyBytes_ = 0;
   std::string_view error_;
   std::string head_;         // the client's head, reused

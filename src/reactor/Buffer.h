@@ -60,6 +60,11 @@ class Buffer {
   void releaseIfEmpty() {
     if (empty()) releaseStorage();
   }
+  // The same for pooled storage only: storage grown on the heap for a run of large writes (a
+  // streamed proxy response) is kept until releaseIfEmpty(), not reallocated on every drain.
+  void returnBlockIfEmpty() {
+    if (empty() && capacity_ == BufferPool::kBlockSize) releaseStorage();
+  }
   bool hasStorage() const { return data_ != nullptr; }
 
  private:

@@ -18,6 +18,16 @@ constexpr std::uint64_t kMaxSendfileChunk = 4 * 1024 * 1024;
 void OutputQueue::appendFile(int fd, off_t offset, std::uint64_t length,
                              std::shared_ptr<const void> owner) {
   if (length == 0) return;
+  // A file that grows while it is sent (a spooled response) stays one segment, so the queue's
+  // size does not grow with the response's.
+  if (segmentHead_ < segments_.size()) {
+    Segment& last = segments_.back();
+    if (last.fd == fd && last.at == appended_ &&
+        last.offset + static_cast<off_t>(last.remaining) == offset) {
+      last.remaining += length;
+      return;
+    }
+  }
   segments_.push_back(Segment{appended_, fd, std::move(owner), offset, length});
 }
 
@@ -80,7 +90,7 @@ OutputQueue::FlushResult OutputQueue::flush(int sock) {
     std::uint64_t end = seg ? seg->at : appended_;
     if (held_) end = std::min(end, hold_.byte);
     if (end <= start) {
-      bytes_.releaseIfEmpty();
+      bytes_.returnBlockIfEmpty();
       return FlushResult::Drained;
     }
     auto len = static_cast<std::size_t>(end - start);

@@ -116,7 +116,8 @@ void Connection::drive() {
   }
   driving_ = false;
   if (state_ == State::Closed) return;
-  stream_.releaseIdleBuffers();
+  // A streamed response keeps its output storage until it is over (see returnBlockIfEmpty).
+  if (state_ != State::Proxying) stream_.releaseIdleBuffers();
   updateTimer();
 }
 

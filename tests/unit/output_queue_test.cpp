@@ -127,3 +127,20 @@ TEST_CASE("output queue: a closed peer fails the flush") {
   q.append("nobody listens");
   CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Failed);
 }
+
+TEST_CASE("output queue: a file appended at its growing end stays one segment") {
+  BufferPool pool;
+  OutputQueue q(pool);
+  Pair p;
+  auto f = tempFile("abcdefghij");
+  q.append("H|");
+  appendFile(q, f, 0, 4);
+  appendFile(q, f, 4, 3);  // contiguous: merged
+  CHECK(q.pendingSegments() == 1);
+  appendFile(q, f, 8, 2);  // a gap: a segment of its own
+  CHECK(q.pendingSegments() == 2);
+  q.append("|T");
+  CHECK(q.pendingBytes() == 2 + 7 + 2 + 2);
+  CHECK(q.flush(p.writer.get()) == OutputQueue::FlushResult::Drained);
+  CHECK(p.drain() == "H|abcdefgij|T");
+}
