@@ -10,8 +10,10 @@ namespace epserve::proxy {
 // rawTarget: the client's path[?query] as sent. normalizedPath: its routing path
 // (server::routingPath), which starts with `prefix` (the matched route's). upstreamPath: the
 // upstream URL's path, kept as written.
-//   upstreamPath "" -> rawTarget unchanged (escapes, dot segments and all: the upstream sees
-//                      exactly what the client sent).
+//   upstreamPath "" -> rawTarget unchanged (escapes and all: the upstream sees what the client
+//                      sent), unless its path has "." / ".." segments or "//" (also as %2e and
+//                      %2f): then normalizedPath, encoded as below, and the raw query, so that the
+//                      upstream never resolves the path to one epserve did not route.
 //   otherwise       -> upstreamPath + (normalizedPath minus prefix), the remainder percent-
 //                      encoded except RFC 3986 pchar and '/', then "?" + the raw query when it is
 //                      not empty. Like nginx the two parts are joined as they are: prefix "/app/"

@@ -24,13 +24,25 @@ std::string rewrite(std::string_view raw, std::string_view prefix, std::string_v
 }  // namespace
 
 TEST_CASE("target rewrite: no upstream path sends the client's target unchanged") {
-  for (std::string_view raw : {"/", "/app/x?y=1", "/app/a%20b", "/app/../app/x", "/app//x",
-                               "/app/%2e%2e/x", "/app/x?q=%zz&a=/../", "/app/.env", "/app?"}) {
+  for (std::string_view raw : {"/", "/app/x?y=1", "/app/a%20b", "/app/a%2Fb", "/app/...",
+                               "/app/.x/..y/", "/app/x?q=%zz&a=/../", "/app/.env", "/app?",
+                               "/app/%2e%2e%2e"}) {
     CAPTURE(raw);
     std::string normalized;
     REQUIRE(epserve::server::routingPath(raw, normalized));
     CHECK(upstreamTarget(raw, normalized, "/app/", "") == raw);
   }
+}
+
+TEST_CASE("target rewrite: a path with dot or empty segments goes as epserve routed it") {
+  // The upstream must not resolve "/public/..%2fadmin" to a path epserve never routed to it.
+  CHECK(rewrite("/app/../app/x", "/app/", "") == "/app/x");
+  CHECK(rewrite("/app//x?q=/../", "/app/", "") == "/app/x?q=/../");
+  CHECK(rewrite("/app/./x", "/app/", "") == "/app/x");
+  CHECK(rewrite("/app/x/.", "/app/", "") == "/app/x/");
+  CHECK(rewrite("/app/y/%2e%2e/x", "/app/", "") == "/app/x");
+  CHECK(rewrite("/public/..%2fapp/a%20b", "/app/", "") == "/app/a%20b");
+  CHECK(rewrite("/public/%2E%2E%2Fapp/x", "/app/", "") == "/app/x");
 }
 
 TEST_CASE("target rewrite: a prefix ending in '/' replaced by the upstream path") {
