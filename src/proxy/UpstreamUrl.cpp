@@ -162,14 +162,16 @@ UpstreamUrl parseUpstreamUrl(std::string_view text) {
   checkBytes(text);
   const std::size_t sep = text.find("://");
   if (sep == std::string_view::npos) {
-    refuse("expected http://HOST[:PORT][/PATH] or http://unix:/PATH.sock[:/PATH]");
+    refuse("expected http://HOST[:PORT][/PATH], http://unix:/PATH.sock[:/PATH], "
+           "uwsgi://HOST:PORT or uwsgi://unix:/PATH.sock");
   }
   const std::string_view scheme = text.substr(0, sep);
   if (equalsIgnoreCase(scheme, "https")) {
     refuse("https upstreams are not supported (epserve speaks plain HTTP to upstreams)");
   }
-  if (!equalsIgnoreCase(scheme, "http")) {
-    refuse("unsupported scheme " + quoted(scheme) + " (only http:// upstreams)");
+  const bool uwsgi = equalsIgnoreCase(scheme, "uwsgi");
+  if (!uwsgi && !equalsIgnoreCase(scheme, "http")) {
+    refuse("unsupported scheme " + quoted(scheme) + " (http:// and uwsgi:// upstreams only)");
   }
   // A query or fragment has no meaning for a prefix replacement, and nginx refuses both too.
   if (text.find_first_of("?#") != std::string_view::npos) {
@@ -183,6 +185,17 @@ UpstreamUrl parseUpstreamUrl(std::string_view text) {
     parseUnix(rest.substr(5), out);
   } else {
     parseTcp(rest, out);
+  }
+  if (uwsgi) {
+    out.protocol = UpstreamUrl::Protocol::Uwsgi;
+    // uwsgi has no request-target of its own to rewrite, and no port anyone could assume.
+    if (!out.path.empty()) refuse("a uwsgi:// URL takes no path (REQUEST_URI is the client's)");
+    if (out.kind == UpstreamUrl::Kind::Tcp) {
+      const std::size_t bracket = rest.find(']');
+      if (rest.find(':', bracket == std::string_view::npos ? 0 : bracket) == std::string_view::npos) {
+        refuse("a uwsgi:// URL needs a port (uwsgi://HOST:PORT)");
+      }
+    }
   }
   return out;
 }

@@ -10,7 +10,9 @@ namespace epserve::proxy {
 
 struct UpstreamUrl {
   enum class Kind : std::uint8_t { Tcp, Unix };
+  enum class Protocol : std::uint8_t { Http, Uwsgi };
   Kind kind = Kind::Tcp;
+  Protocol protocol = Protocol::Http;
   std::string host;         // Tcp: a name or an IP literal, without brackets
   std::uint16_t port = 80;  // Tcp
   std::string socketPath;   // Unix: an absolute path
@@ -25,6 +27,8 @@ struct UpstreamUrl {
 //   http://[IPv6]:PORT[/PATH]         the literal in brackets, no zone id
 //   http://unix:/ABS/PATH.sock        a unix socket; the path ends at the next ':'
 //   http://unix:/ABS/PATH.sock:/PATH  nginx's spelling of a unix socket with a path
+//   uwsgi://HOST:PORT, uwsgi://[IPv6]:PORT, uwsgi://unix:/ABS/PATH.sock: the uwsgi protocol
+//                                     (uWSGI's `socket`), no path, the port required
 // PORT is 1..65535 (80 when absent); PATH is pchar, '/' and %HH escapes. Everything else is
 // refused with std::invalid_argument whose what() is one line saying why: https and any other
 // scheme, an empty host, userinfo, a query or fragment, whitespace, control or non-ASCII bytes,

@@ -126,6 +126,9 @@ ProxyRoute parseProxyRoute(const std::string& text) {
     if (u.path != route.upstreams.front().path) {
       throw badValue("proxy", text, "every URL of one route needs the same path");
     }
+    if (u.protocol != route.upstreams.front().protocol) {
+      throw badValue("proxy", text, "every URL of one route needs the same scheme");
+    }
   }
   return route;
 }
@@ -225,6 +228,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("proxy-request-buffering", "proxy: read the whole request body before sending it upstream: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
     ("proxy-buffering", "proxy: read upstream responses as fast as they come, into memory and a temp file: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
     ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
+    ("uwsgi-buffer-size", "proxy: largest uwsgi variables block, bytes (uWSGI's buffer-size; at most 65535)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
@@ -322,6 +326,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     c.proxyFailTimeoutMs = millis("proxy-fail-timeout");
     c.proxyResolveIntervalMs = millis("proxy-resolve-interval");
     c.tunnelIdleTimeoutMs = millis("tunnel-idle-timeout");
+    c.uwsgiBufferSize = parseNumber<std::size_t>("uwsgi-buffer-size", parsed["uwsgi-buffer-size"].as<std::string>(), 64, 65535);
     for (const auto& list : occurrences(parsed, "trusted-proxies")) {
       try {
         c.trustedProxies.addList(list);

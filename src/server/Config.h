@@ -59,6 +59,7 @@ struct Config {
   std::int64_t proxyFailTimeoutMs = 10'000;
   std::int64_t proxyResolveIntervalMs = 30'000;
   std::int64_t tunnelIdleTimeoutMs = 300'000;
+  std::size_t uwsgiBufferSize = 4096;  // bytes: uWSGI's own buffer-size default
   proxy::TrustedProxies trustedProxies;  // empty: no peer's forwarding fields are believed
   std::string tempDir = "/tmp";
   bool proxyRequestBuffering = true;
