@@ -59,7 +59,7 @@ struct ExchangeRequest {
   reactor::SocketAddress peer;
 };
 
-class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
+class Exchange final : private reactor::ConnectHandler, private UpstreamUser, private ResolveWaiter {
  public:
   // The client's output is paused above this many queued bytes (reading the upstream stops).
   static constexpr std::uint64_t kClientHighWater = 64 * 1024;
@@ -84,6 +84,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
 
   void connectNext();
   void connectTo(UpstreamServer& server);
+  void resolveWaitOver(bool timedOut) override;
   void onConnected(reactor::Connector& connector, reactor::Fd fd) override;
   void onConnectFailed(reactor::Connector& connector, reactor::ConnectError error,
                        int errnum) override;
@@ -109,7 +110,8 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   reactor::Connector connector_;
   State state_ = State::Idle;
   Upstream* upstream_ = nullptr;
-  UpstreamServer* server_ = nullptr;
+  std::shared_ptr<UpstreamServer> server_;  // shared: it may leave its name's DNS answer meanwhile
+  ResolveWait resolveWait_{*this};  // a request waiting for its upstream's first DNS answer
   std::unique_ptr<UpstreamConnection> conn_;
   std::uint64_t tried_ = 0;       // servers tried for this request, a bit each
   int connectFailStatus_ = 502;   // what to answer when every server failed to connect

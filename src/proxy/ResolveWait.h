@@ -1,0 +1,44 @@
+// A request's wait for an upstream host name's first DNS answer: parked on the Upstream until a
+// lookup ends, bounded by a timer (the connect timeout). Cancelling or destroying it unparks it.
+#pragma once
+
+#include <cstdint>
+
+#include "reactor/TimeoutList.h"
+
+namespace epserve::proxy {
+
+class Upstream;
+
+class ResolveWaiter {
+ public:
+  // A lookup ended (pick a server now), or `timedOut`: the deadline passed first.
+  virtual void resolveWaitOver(bool timedOut) = 0;
+
+ protected:
+  ~ResolveWaiter() = default;
+};
+
+class ResolveWait final : private reactor::TimeoutHandler {
+ public:
+  explicit ResolveWait(ResolveWaiter& waiter) : waiter_(waiter) {}
+  ~ResolveWait() { cancel(); }
+  ResolveWait(const ResolveWait&) = delete;
+  ResolveWait& operator=(const ResolveWait&) = delete;
+
+  bool parked() const { return upstream_ != nullptr; }
+  // Unparks and disarms: no resolveWaitOver call follows.
+  void cancel();
+
+ private:
+  friend class Upstream;
+  void onTimeout() override;
+
+  ResolveWaiter& waiter_;
+  Upstream* upstream_ = nullptr;
+  std::uint64_t epoch_ = 0;  // the upstream's wake round it was parked in
+  // Armed at the first park of a request and kept across re-parks, so the wait stays bounded.
+  reactor::Timer timer_{this};
+};
+
+}  // namespace epserve::proxy
