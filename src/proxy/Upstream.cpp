@@ -154,6 +154,7 @@ void Upstream::rebuild() {
 }
 
 bool Upstream::mustWait(ResolveWait& wait, reactor::TimeoutList& deadlines, reactor::Millis now) {
+  if (wait.upstream_ && wait.upstream_ != this) wait.cancel();  // left over from another route
   bool inFlight = false;
   for (std::size_t i = 0; i < origins_.size(); ++i) {
     Origin& o = origins_[i];

@@ -8,7 +8,11 @@
 #include <string>
 #include <vector>
 
+#include <sys/socket.h>
+
 #include "DnsTestServer.h"
+#include "proxy/UpstreamConnection.h"
+#include "reactor/Buffer.h"
 #include "proxy/Upstream.h"
 #include "proxy/UpstreamUrl.h"
 #include "reactor/DnsResolver.h"
@@ -45,6 +49,7 @@ std::vector<std::string> labels(const Upstream& u) {
 // A loop, an idle list, a resolver pointed at a test DNS server, and upstreams built on them.
 struct Fixture {
   DnsTestServer dns;
+  reactor::BufferPool buffers;  // outlives the loop's deferred deletes
   reactor::EventLoop loop;
   reactor::TimeoutList idle{2000};
   reactor::TimeoutList deadlines{5000};
@@ -60,6 +65,16 @@ struct Fixture {
   ~Fixture() {
     loop.removeTimeoutList(&idle);
     loop.removeTimeoutList(&deadlines);
+  }
+
+  // A pooled connection over a socketpair; returns our end's peer, to watch for the close.
+  int pool(UpstreamServer& s) {
+    int fds[2];
+    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+    auto c = std::make_unique<UpstreamConnection>(buffers);
+    c->open(reactor::Fd(fds[0]), loop, nullptr);
+    s.pool.put(std::move(c));
+    return fds[1];
   }
 
   std::unique_ptr<Upstream> make(const std::vector<std::string>& urls, Millis interval = 30'000) {
@@ -168,12 +183,20 @@ TEST_CASE("upstream: a failed connect asks again at once, at most once a second"
   auto u = f.make({"http://app.test:8000"}, 60'000);
   runUntil(f.loop, [&] { return !u->servers().empty(); });
   std::shared_ptr<UpstreamServer> old = u->servers().front();
+  reactor::Fd idlePeer(f.pool(*old));
+  CHECK(old->pool.idle() == 1);
   const Millis t0 = f.loop.now();
   f.dns.set("app.test", {"127.0.0.2"});
   u->markDown(*old, t0 + 1000, 10'000);
   runUntil(f.loop, [&] { return labels(*u) == std::vector<std::string>{"127.0.0.2:8000"}; });
   CHECK(labels(*u) == std::vector<std::string>{"127.0.0.2:8000"});
   CHECK(old->pool.closed());  // the address left: its idle connections go, none is pooled again
+  CHECK(old->pool.idle() == 0);
+  char byte;
+  CHECK(::recv(idlePeer.get(), &byte, 1, 0) == 0);  // closed: EOF
+  reactor::Fd latePeer(f.pool(*old));  // an exchange still on it hands its connection back
+  CHECK(old->pool.idle() == 0);
+  CHECK(::recv(latePeer.get(), &byte, 1, 0) == 0);
   CHECK(f.dns.queries("app.test") == 4);
   u->markDown(*u->servers().front(), t0 + 1500, 10'000);  // within the second: no new lookup
   f.loop.runOnce(20);
