@@ -60,8 +60,9 @@ void Exchange::start(std::size_t route) {
 }
 
 void Exchange::connectNext() {
-  // A host name without an answer yet: wait for its lookup (state Connecting meanwhile).
-  if (upstream_->mustWait(resolveWait_, gateway_.connectTimeouts(), ctx_.loop.now())) {
+  // A host name without an answer yet, or one asked again after failed connects: wait for its
+  // lookup (state Connecting meanwhile).
+  if (upstream_->mustWait(resolveWait_, gateway_.connectTimeouts(), ctx_.loop.now(), tried_)) {
     state_ = State::Connecting;
     return;
   }

@@ -7,13 +7,14 @@ namespace epserve::proxy {
 
 void ResolveWait::cancel() {
   timer_.cancel();
+  afterFailures_ = false;
   if (upstream_) upstream_->unpark(*this);
 }
 
 void ResolveWait::onTimeout() {
   if (!upstream_) return;  // woken already: the waiter went on to connect
   upstream_->unpark(*this);
-  waiter_.resolveWaitOver(true);
+  waiter_.resolveWaitOver(!afterFailures_);
 }
 
 }  // namespace epserve::proxy

@@ -141,8 +141,13 @@ void Upstream::adopt(Origin& o, std::size_t index, const reactor::DnsAnswer& ans
     if (std::find(next.begin(), next.end(), old) == next.end()) old->pool.close();
   }
   if (changed) {
-    spdlog::info("upstream {}: {} is {} (was {})", o.url.text, o.url.host, labels(next),
-                 labels(o.servers));
+    ++generation_;
+    if (o.servers.empty()) {
+      spdlog::info("upstream {}: {} is {}", o.url.text, o.url.host, labels(next));
+    } else {
+      spdlog::info("upstream {}: {} is {} (was {})", o.url.text, o.url.host, labels(next),
+                   labels(o.servers));
+    }
   }
   o.servers = std::move(next);
   rebuild();
@@ -153,8 +158,15 @@ void Upstream::rebuild() {
   for (const Origin& o : origins_) servers_.insert(servers_.end(), o.servers.begin(), o.servers.end());
 }
 
-bool Upstream::mustWait(ResolveWait& wait, reactor::TimeoutList& deadlines, reactor::Millis now) {
+bool Upstream::mustWait(ResolveWait& wait, reactor::TimeoutList& deadlines, reactor::Millis now,
+                        std::uint64_t& tried) {
   if (wait.upstream_ && wait.upstream_ != this) wait.cancel();  // left over from another route
+  if (wait.afterFailures_) {
+    wait.afterFailures_ = false;
+    if (wait.generation_ != generation_) tried = 0;  // new servers: try the list again
+  } else if (tried == 0) {
+    wait.retried_ = false;  // a new request
+  }
   bool inFlight = false;
   for (std::size_t i = 0; i < origins_.size(); ++i) {
     Origin& o = origins_[i];
@@ -163,9 +175,17 @@ bool Upstream::mustWait(ResolveWait& wait, reactor::TimeoutList& deadlines, reac
     if (!o.inFlight && (!o.everLooked || now - o.lastLookup >= gap)) lookup(i, now);
     inFlight = inFlight || o.inFlight;
   }
-  if (!servers_.empty() || !inFlight) {
+  const std::size_t n = std::min<std::size_t>(servers_.size(), 64);
+  const std::uint64_t all = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+  const bool exhausted = n > 0 && (tried & all) == all;
+  if (!inFlight || (!servers_.empty() && (!exhausted || wait.retried_))) {
     wait.cancel();
     return false;
+  }
+  if (exhausted) {
+    wait.afterFailures_ = true;
+    wait.retried_ = true;
+    wait.generation_ = generation_;
   }
   if (!wait.parked()) {
     wait.upstream_ = this;

@@ -50,10 +50,14 @@ class Upstream {
   Upstream(const Upstream&) = delete;
   Upstream& operator=(const Upstream&) = delete;
 
-  // Called before pick() for each request: starts the lookups that are due. True when no
-  // server is known yet but a lookup is in flight: `wait` is parked until one ends (or its
-  // timer, armed on `deadlines`, fires first); false disarms `wait`.
-  bool mustWait(ResolveWait& wait, reactor::TimeoutList& deadlines, reactor::Millis now);
+  // Called before each pick() of a request (`tried` as pick takes it): starts the lookups that
+  // are due. True when no server is known yet but a lookup is in flight, or when every server
+  // failed this request and a lookup is in flight (the one a failed connect asked for; once per
+  // request): `wait` is parked until one ends (or its timer, armed on `deadlines`, fires first).
+  // Once woken, a changed server list clears `tried`, so the new servers are tried too. False
+  // disarms `wait`.
+  bool mustWait(ResolveWait& wait, reactor::TimeoutList& deadlines, reactor::Millis now,
+                std::uint64_t& tried);
 
   // The next server in turn that `tried` (a bit per server) does not name, preferring servers
   // that are not marked down; nullptr once every server was tried (or none is known). Marks
@@ -96,6 +100,7 @@ class Upstream {
   std::vector<Origin> origins_;
   std::vector<std::shared_ptr<UpstreamServer>> servers_;  // every origin's, flattened
   std::size_t next_ = 0;
+  std::uint64_t generation_ = 0;  // counts changes of servers_
   std::vector<ResolveWait*> parked_;
   std::uint64_t wakeEpoch_ = 0;
 };

@@ -31,6 +31,8 @@ void runUntil(reactor::EventLoop& loop, Pred done, std::chrono::milliseconds bou
   while (!done() && std::chrono::steady_clock::now() < deadline) loop.runOnce(10);
 }
 
+std::uint64_t noneTried = 0;  // a request that has tried no server yet
+
 struct Waiter final : ResolveWaiter {
   int over = 0;
   int timedOut = 0;
@@ -112,14 +114,14 @@ TEST_CASE("upstream: a host name is looked up at once; a request meanwhile waits
   CHECK(u->servers().empty());
   Waiter w;
   ResolveWait wait(w);
-  CHECK(u->mustWait(wait, f.deadlines, f.loop.now()));
+  CHECK(u->mustWait(wait, f.deadlines, f.loop.now(), noneTried));
   CHECK(wait.parked());
   runUntil(f.loop, [&] { return w.over > 0; });
   CHECK(w.over == 1);
   CHECK(w.timedOut == 0);
   CHECK_FALSE(wait.parked());
   CHECK(labels(*u) == std::vector<std::string>{"127.0.0.7:8000", "127.0.0.8:8000"});
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, f.loop.now()));
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, f.loop.now(), noneTried));
   std::uint64_t tried = 0;
   CHECK(u->pick(f.loop.now(), tried)->label == "127.0.0.7:8000");
   CHECK(f.dns.queries("app.test") == 2);  // one lookup: A and AAAA
@@ -134,7 +136,7 @@ TEST_CASE("upstream: the wait for a first answer is bounded by its deadline list
   Waiter w;
   {
     ResolveWait wait(w);
-    CHECK(u->mustWait(wait, shortDeadlines, f.loop.now()));
+    CHECK(u->mustWait(wait, shortDeadlines, f.loop.now(), noneTried));
     runUntil(f.loop, [&] { return w.over > 0; });
     CHECK(w.timedOut == 1);
     CHECK_FALSE(wait.parked());
@@ -149,7 +151,7 @@ TEST_CASE("upstream: a cancelled wait is never called back") {
   auto u = f.make({"http://app.test:8000"});
   Waiter w;
   ResolveWait wait(w);
-  CHECK(u->mustWait(wait, f.deadlines, f.loop.now()));
+  CHECK(u->mustWait(wait, f.deadlines, f.loop.now(), noneTried));
   wait.cancel();
   runUntil(f.loop, [&] { return !u->servers().empty(); });
   CHECK(u->servers().size() == 1);
@@ -164,12 +166,12 @@ TEST_CASE("upstream: names are looked up again at most every resolve interval, w
   const Millis t0 = f.loop.now();
   Waiter w;
   ResolveWait wait(w);
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0 + 500));
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0 + 500, noneTried));
   CHECK(f.dns.queries("app.test") == 2);  // not due yet
   std::shared_ptr<UpstreamServer> kept = u->servers().front();
   u->markDown(*kept, t0 + 500, 10'000);
   f.dns.set("app.test", {"127.0.0.7", "127.0.0.9"});
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0 + 1000));  // due: asks, and does not wait
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0 + 1000, noneTried));  // due: asks, and does not wait
   runUntil(f.loop, [&] { return u->servers().size() == 2; });
   CHECK(labels(*u) == std::vector<std::string>{"127.0.0.7:8000", "127.0.0.9:8000"});
   CHECK(u->servers().front() == kept);  // the same server: its pool and fail state stay
@@ -203,6 +205,67 @@ TEST_CASE("upstream: a failed connect asks again at once, at most once a second"
   CHECK(f.dns.queries("app.test") == 4);
 }
 
+TEST_CASE("upstream: a request whose servers all failed waits once for the lookup that asked") {
+  Fixture f;
+  f.dns.set("app.test", {"127.0.0.7"});
+  auto u = f.make({"http://app.test:8000"}, 60'000);
+  runUntil(f.loop, [&] { return !u->servers().empty(); });
+  const Millis t0 = f.loop.now();
+  Waiter w;
+  ResolveWait wait(w);
+  std::uint64_t tried = 0;
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0, tried));
+  std::shared_ptr<UpstreamServer> first = u->pick(t0, tried);
+  REQUIRE(first);
+  f.dns.set("app.test", {"127.0.0.2"});  // the application moved
+  f.dns.setDelay(50ms);
+  u->markDown(*first, t0 + 1000, 10'000);  // its connect was refused: asks again
+  CHECK(u->mustWait(wait, f.deadlines, t0 + 1000, tried));  // and this request waits for it
+  runUntil(f.loop, [&] { return w.over > 0; });
+  CHECK(w.over == 1);
+  CHECK(w.timedOut == 0);
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0 + 1000, tried));
+  CHECK(tried == 0);  // a new list: try it
+  std::shared_ptr<UpstreamServer> second = u->pick(t0 + 1000, tried);
+  REQUIRE(second);
+  CHECK(second->label == "127.0.0.2:8000");
+  // That one fails too, and a lookup is in flight again: no second wait for this request.
+  u->markDown(*second, t0 + 2000, 10'000);
+  CHECK(f.resolver->inFlight() == 1);
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, t0 + 2000, tried));
+  CHECK(u->pick(t0 + 2000, tried) == nullptr);
+  runUntil(f.loop, [&] { return f.resolver->inFlight() == 0; });
+  CHECK(w.over == 1);
+}
+
+TEST_CASE("upstream: a wait after failures that runs out is not a timeout, and keeps `tried`") {
+  Fixture f;
+  f.dns.set("app.test", {"127.0.0.7"});
+  reactor::TimeoutList shortDeadlines(50);
+  f.loop.addTimeoutList(&shortDeadlines);
+  auto u = f.make({"http://app.test:8000"}, 60'000);
+  runUntil(f.loop, [&] { return !u->servers().empty(); });
+  f.dns.setSilent(true);
+  const Millis t0 = f.loop.now();
+  Waiter w;
+  {
+    ResolveWait wait(w);
+    std::uint64_t tried = 0;
+    CHECK_FALSE(u->mustWait(wait, shortDeadlines, t0, tried));
+    std::shared_ptr<UpstreamServer> first = u->pick(t0, tried);
+    REQUIRE(first);
+    u->markDown(*first, t0 + 1000, 10'000);
+    CHECK(u->mustWait(wait, shortDeadlines, t0 + 1000, tried));
+    runUntil(f.loop, [&] { return w.over > 0; });
+    CHECK(w.over == 1);
+    CHECK(w.timedOut == 0);  // the request answers what its connect gave (502), not 504
+    CHECK_FALSE(u->mustWait(wait, shortDeadlines, t0 + 1000, tried));
+    CHECK(tried == 1);
+    CHECK(u->pick(t0 + 1000, tried) == nullptr);
+  }
+  f.loop.removeTimeoutList(&shortDeadlines);
+}
+
 TEST_CASE("upstream: a failed lookup keeps the last good addresses") {
   Fixture f;
   f.dns.set("app.test", {"127.0.0.7"});
@@ -211,7 +274,7 @@ TEST_CASE("upstream: a failed lookup keeps the last good addresses") {
   f.dns.remove("app.test");
   Waiter w;
   ResolveWait wait(w);
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, f.loop.now() + 1000));
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, f.loop.now() + 1000, noneTried));
   runUntil(f.loop, [&] { return f.resolver->inFlight() == 0; });
   CHECK(f.resolver->inFlight() == 0);
   CHECK(labels(*u) == std::vector<std::string>{"127.0.0.7:8000"});
@@ -226,9 +289,9 @@ TEST_CASE("upstream: a name that does not resolve yet is retried on use, then ap
   Waiter w;
   ResolveWait wait(w);
   const Millis now = f.loop.now();
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, now));  // a fixed server is there: no waiting
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, now, noneTried));  // a fixed server is there: no waiting
   CHECK(f.resolver->inFlight() == 0);  // and the failed name waits kRetryMillis
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, now + Upstream::kRetryMillis));
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, now + Upstream::kRetryMillis, noneTried));
   runUntil(f.loop, [&] { return u->servers().size() == 2; });
   CHECK(labels(*u) == std::vector<std::string>{"127.0.0.7:8000", "127.0.0.1:9000"});
 }
@@ -239,7 +302,7 @@ TEST_CASE("upstream: an unresolved name with no lookup in flight does not wait: 
   runUntil(f.loop, [&] { return f.resolver->inFlight() == 0; });
   Waiter w;
   ResolveWait wait(w);
-  CHECK_FALSE(u->mustWait(wait, f.deadlines, f.loop.now()));  // the retry is not due yet
+  CHECK_FALSE(u->mustWait(wait, f.deadlines, f.loop.now(), noneTried));  // the retry is not due yet
   std::uint64_t tried = 0;
   CHECK(u->pick(f.loop.now(), tried) == nullptr);
   CHECK(tried == 0);
