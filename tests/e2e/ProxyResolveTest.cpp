@@ -83,8 +83,8 @@ class NamedUpstream {
       if (in.find("\r\n\r\n") != std::string::npos) {
         std::string out = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(name_.size()) +
                           "\r\nConnection: close\r\n\r\n" + name_;
+        ++served_;  // before the send: a client that has its answer sees the count
         ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
-        ++served_;
       }
       ::close(c);
     }
@@ -194,14 +194,20 @@ TEST_CASE("proxy dns: a slow name server holds up only the requests that need it
   dns.setDelay(1500ms);
   TempRoot files;
   ServerProcess server(files.root(), proxyArgs(dns, a.port(), "30"));
-  Client waiting(server.port());
-  waiting.send(requestHead("GET", "/app/x"));  // waits for the first answer
+  std::vector<Client> waiting;
+  for (int i = 0; i < 20; ++i) {
+    waiting.emplace_back(server.port());
+    waiting.back().send(requestHead("GET", "/app/x"));  // each waits for the first answer
+  }
   Client other(server.port());
   CHECK(other.request(requestHead("GET", "/index.html")).status == 200);
   CHECK(dns.answers("app.test") == 0);  // served while the lookup was still unanswered
-  HttpResponse r = waiting.readResponse();
-  CHECK(r.status == 200);
-  CHECK(r.body == "A");
+  for (Client& c : waiting) {
+    HttpResponse r = c.readResponse();
+    CHECK(r.status == 200);
+    CHECK(r.body == "A");
+  }
+  CHECK(a.served() == 20);
 }
 
 TEST_CASE("proxy dns: a request waits for a silent name server only as long as a connect") {
