@@ -11,7 +11,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake libspdlog-dev libcxxopts-dev libcap2-bin \
+      build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev libcap2-bin \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -28,9 +28,9 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF \
  && getcap /out/epserve | grep -q cap_net_bind_service
 
 FROM debian:bookworm-slim
-# Only what the binaries link against: spdlog and its fmt (cxxopts is header-only).
+# Only what the binaries link against: spdlog and its fmt (cxxopts is header-only), c-ares.
 RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libc-ares2 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin epserve
 COPY --from=build /out/epserve /out/epserve-get /usr/local/bin/

@@ -1,7 +1,7 @@
 # The two commands: `make run` serves www/ on 127.0.0.1:8080, `make test` runs every test.
 # Both install whatever Debian packages are missing first.
 
-BUILD_DEPS := build-essential cmake libspdlog-dev libcxxopts-dev doctest-dev
+BUILD_DEPS := build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev
 TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn
 JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1

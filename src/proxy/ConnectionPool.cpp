@@ -25,6 +25,10 @@ ConnectionPool::~ConnectionPool() {
 }
 
 void ConnectionPool::put(std::unique_ptr<UpstreamConnection> c) {
+  if (closed_) {
+    retire(*loop_, std::move(c));
+    return;
+  }
   if (idle_.size() >= kMaxIdle) {
     retire(*loop_, std::move(idle_.front()));
     idle_.erase(idle_.begin());
@@ -34,6 +38,12 @@ void ConnectionPool::put(std::unique_ptr<UpstreamConnection> c) {
   idleTimeouts_->arm(c->timer(), loop_->now());
   c->stream().releaseIdleBuffers();
   idle_.push_back(std::move(c));
+}
+
+void ConnectionPool::close() {
+  closed_ = true;
+  for (auto& c : idle_) retire(*loop_, std::move(c));
+  idle_.clear();
 }
 
 std::unique_ptr<UpstreamConnection> ConnectionPool::take() {

@@ -22,11 +22,15 @@ class ConnectionPool final : private UpstreamUser {
   ConnectionPool(ConnectionPool&&) = default;
   ConnectionPool& operator=(ConnectionPool&&) = default;
 
-  // Keeps `c` (its request fully answered, nothing unread) for reuse.
+  // Keeps `c` (its request fully answered, nothing unread) for reuse; once closed, retires it.
   void put(std::unique_ptr<UpstreamConnection> c);
   // The most recently idle connection, or nullptr.
   std::unique_ptr<UpstreamConnection> take();
   std::size_t idle() const { return idle_.size(); }
+  // The server left its host name's DNS answer: the idle connections are retired now, and
+  // any connection an exchange still on it hands back later too.
+  void close();
+  bool closed() const { return closed_; }
 
   // Closes `c` and frees it once this loop iteration is over (events for it may be queued).
   static void retire(reactor::EventLoop& loop, std::unique_ptr<UpstreamConnection> c);
@@ -40,6 +44,7 @@ class ConnectionPool final : private UpstreamUser {
   reactor::EventLoop* loop_;
   reactor::TimeoutList* idleTimeouts_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;  // oldest first
+  bool closed_ = false;
 };
 
 }  // namespace epserve::proxy

@@ -60,9 +60,16 @@ void Exchange::start(std::size_t route) {
 }
 
 void Exchange::connectNext() {
+  // A host name without an answer yet, or one asked again after failed connects: wait for its
+  // lookup (state Connecting meanwhile).
+  if (upstream_->mustWait(resolveWait_, gateway_.connectTimeouts(), ctx_.loop.now(), tried_)) {
+    state_ = State::Connecting;
+    return;
+  }
   server_ = upstream_->pick(ctx_.loop.now(), tried_);
   if (!server_) {
-    fail(connectFailStatus_, nullptr);  // every server was tried; each failure was logged
+    // Every server was tried (each failure was logged), or its name has no address yet.
+    fail(connectFailStatus_, tried_ ? nullptr : "no address known for the upstream's host name");
     return;
   }
   if (auto pooled = server_->pool.take()) {
@@ -83,6 +90,14 @@ void Exchange::connectTo(UpstreamServer& server) {
   }
 }
 
+void Exchange::resolveWaitOver(bool timedOut) {
+  if (timedOut) {
+    fail(504, "timed out resolving the upstream's host name");
+    return;
+  }
+  connectNext();
+}
+
 void Exchange::onConnected(reactor::Connector&, reactor::Fd fd) {
   conn_ = std::make_unique<UpstreamConnection>(ctx_.buffers);
   conn_->open(std::move(fd), ctx_.loop, this);
@@ -92,7 +107,7 @@ void Exchange::onConnected(reactor::Connector&, reactor::Fd fd) {
 void Exchange::onConnectFailed(reactor::Connector&, reactor::ConnectError error, int errnum) {
   spdlog::warn("upstream {}: connect failed: {} ({})", server_->label, reactor::describe(error),
                std::strerror(errnum));
-  Upstream::markDown(*server_, ctx_.loop.now(), gateway_.failTimeout());
+  upstream_->markDown(*server_, ctx_.loop.now(), gateway_.failTimeout());
   if (error == reactor::ConnectError::Timeout) connectFailStatus_ = 504;
   connectNext();
 }
@@ -270,6 +285,7 @@ void Exchange::truncated(const char* why) {
 
 void Exchange::releaseUpstream(bool reusable) {
   connector_.cancel();
+  resolveWait_.cancel();
   if (!conn_) return;
   if (reusable) {
     server_->pool.put(std::move(conn_));

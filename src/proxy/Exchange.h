@@ -60,7 +60,7 @@ struct ExchangeRequest {
   reactor::SocketAddress peer;
 };
 
-class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
+class Exchange final : private reactor::ConnectHandler, private UpstreamUser, private ResolveWaiter {
  public:
   // Queued client output beyond this is spooled (or holds back reading the upstream).
   static constexpr std::uint64_t kClientHighWater = ResponseSpool::kHighWater;
@@ -85,6 +85,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
 
   void connectNext();
   void connectTo(UpstreamServer& server);
+  void resolveWaitOver(bool timedOut) override;
   void onConnected(reactor::Connector& connector, reactor::Fd fd) override;
   void onConnectFailed(reactor::Connector& connector, reactor::ConnectError error,
                        int errnum) override;
@@ -112,7 +113,8 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   reactor::Connector connector_;
   State state_ = State::Idle;
   Upstream* upstream_ = nullptr;
-  UpstreamServer* server_ = nullptr;
+  std::shared_ptr<UpstreamServer> server_;  // shared: it may leave its name's DNS answer meanwhile
+  ResolveWait resolveWait_{*this};  // a request waiting for its upstream's first DNS answer
   std::unique_ptr<UpstreamConnection> conn_;
   std::uint64_t tried_ = 0;       // servers tried for this request, a bit each
   int connectFailStatus_ = 502;   // what to answer when every server failed to connect

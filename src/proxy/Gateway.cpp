@@ -14,12 +14,24 @@ Gateway::Gateway(reactor::EventLoop& loop, const server::Config& config)
       failTimeout_(config.proxyFailTimeoutMs) {
   for (reactor::TimeoutList* list : {&connect_, &send_, &read_, &idle_}) loop.addTimeoutList(list);
   for (const auto& route : config.proxyRoutes) {
-    upstreams_.push_back(std::make_unique<Upstream>(route.upstreams, loop, idle_));
+    for (const UpstreamUrl& url : route.upstreams) {
+      reactor::SocketAddress literal;
+      bool named = url.kind == UpstreamUrl::Kind::Tcp &&
+                   !reactor::SocketAddress::parse(url.host, url.port, literal);
+      if (named && !resolver_) {
+        resolver_ = std::make_unique<reactor::DnsResolver>(loop, config.resolvers);
+      }
+    }
+  }
+  for (const auto& route : config.proxyRoutes) {
+    upstreams_.push_back(std::make_unique<Upstream>(route.upstreams, loop, idle_, resolver_.get(),
+                                                    config.proxyResolveIntervalMs));
   }
 }
 
 Gateway::~Gateway() {
   upstreams_.clear();  // pools close their idle connections while the lists still exist
+  resolver_.reset();   // no answer is delivered to an upstream that is gone
   for (reactor::TimeoutList* list : {&connect_, &send_, &read_, &idle_}) {
     loop_.removeTimeoutList(list);
   }

@@ -1,11 +1,13 @@
 // What the proxied exchanges of one event loop share: the upstreams of every proxy route (with
-// their idle pools) and the timeout lists for connect, send, read and idle pooled connections.
+// their idle pools), the loop's DNS resolver for their host names, and the timeout lists for
+// connect, send, read and idle pooled connections.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include "proxy/Upstream.h"
+#include "reactor/DnsResolver.h"
 #include "reactor/EventLoop.h"
 #include "reactor/TimeoutList.h"
 
@@ -41,6 +43,7 @@ class Gateway {
   reactor::TimeoutList read_;
   reactor::TimeoutList idle_;
   reactor::Millis failTimeout_;
+  std::unique_ptr<reactor::DnsResolver> resolver_;  // null when every upstream is an address
   std::vector<std::unique_ptr<Upstream>> upstreams_;
 };
 

@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "http/Syntax.h"
+#include "reactor/DnsResolver.h"
 #include "reactor/SocketAddress.h"
 #include "server/Router.h"
 
@@ -223,6 +224,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("proxy-send-timeout", "proxy: seconds an upstream may stall taking the request", cxxopts::value<std::string>()->default_value("60"), "SECONDS")
     ("proxy-fail-timeout", "proxy: seconds a failed upstream is left out", cxxopts::value<std::string>()->default_value("10"), "SECONDS")
     ("proxy-resolve-interval", "proxy: seconds between DNS lookups of upstream host names", cxxopts::value<std::string>()->default_value("30"), "SECONDS")
+    ("resolver", "proxy: name servers for upstream host names instead of the system's (repeatable)", cxxopts::value<std::string>(), "ADDR[:PORT][,...]")
     ("trusted-proxies", "proxy: peers whose X-Forwarded-For and Forwarded are passed on (repeatable)", cxxopts::value<std::string>(), "CIDR[,CIDR...]")
     ("temp-dir", "proxy: directory for buffered request and response bodies", cxxopts::value<std::string>()->default_value("/tmp"), "DIR")
     ("proxy-request-buffering", "proxy: read the whole request body before sending it upstream: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
@@ -327,6 +329,20 @@ CommandLine parseCommandLine(int argc, char** argv) {
     c.proxyResolveIntervalMs = millis("proxy-resolve-interval");
     c.tunnelIdleTimeoutMs = millis("tunnel-idle-timeout");
     c.uwsgiBufferSize = parseNumber<std::size_t>("uwsgi-buffer-size", parsed["uwsgi-buffer-size"].as<std::string>(), 64, 65535);
+    for (const auto& list : occurrences(parsed, "resolver")) {
+      std::string_view rest = list;
+      for (;;) {
+        std::size_t comma = rest.find(',');
+        std::string item(http::trimOws(rest.substr(0, comma)));
+        reactor::SocketAddress server;
+        if (!reactor::parseNameServer(item, server)) {
+          throw badValue("resolver", list, "expected ADDR[:PORT], e.g. 10.0.0.2 or [::1]:5353");
+        }
+        c.resolvers.push_back(server);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
     for (const auto& list : occurrences(parsed, "trusted-proxies")) {
       try {
         c.trustedProxies.addList(list);

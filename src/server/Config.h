@@ -11,6 +11,7 @@
 
 #include "proxy/TrustedProxies.h"
 #include "proxy/UpstreamUrl.h"
+#include "reactor/SocketAddress.h"
 
 namespace epserve::server {
 
@@ -58,6 +59,8 @@ struct Config {
   std::int64_t proxySendTimeoutMs = 60'000;
   std::int64_t proxyFailTimeoutMs = 10'000;
   std::int64_t proxyResolveIntervalMs = 30'000;
+  // --resolver: the name servers for upstream host names; empty = the system's (resolv.conf).
+  std::vector<reactor::SocketAddress> resolvers;
   std::int64_t tunnelIdleTimeoutMs = 300'000;
   std::size_t uwsgiBufferSize = 4096;  // bytes: uWSGI's own buffer-size default
   proxy::TrustedProxies trustedProxies;  // empty: no peer's forwarding fields are believed

@@ -359,3 +359,21 @@ TEST_CASE("config: a bad proxy flag is one line naming the flag and the value, e
     CHECK(errorOf(c.args) == "epserve: " + c.message + " (see --help)\n");
   }
 }
+
+TEST_CASE("config: --resolver lists name servers; none means the system's") {
+  CommandLine none = parse({});
+  REQUIRE(none.config);
+  CHECK(none.config->resolvers.empty());
+  CommandLine cl = parse({"--resolver", "10.0.0.2, [::1]:5353", "--resolver", "127.0.0.1:54"});
+  REQUIRE(cl.config);
+  REQUIRE(cl.config->resolvers.size() == 3);
+  CHECK(cl.config->resolvers[0].toString() == "10.0.0.2:53");
+  CHECK(cl.config->resolvers[1].toString() == "[::1]:5353");
+  CHECK(cl.config->resolvers[2].toString() == "127.0.0.1:54");
+  for (const char* bad : {"ns.example", "10.0.0.2,", "10.0.0.2:99999", ""}) {
+    CAPTURE(bad);
+    CommandLine r = parse({"--resolver", bad});
+    CHECK_FALSE(r.config);
+    CHECK(r.exitCode == 2);
+  }
+}
