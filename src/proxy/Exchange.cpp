@@ -6,6 +6,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include "http/RequestParser.h"
+#include "proxy/RequestHead.h"
+#include "proxy/UwsgiRequest.h"
 #include "server/ErrorPage.h"
 #include "server/LoopContext.h"
 #include "server/ReplyWriter.h"
@@ -56,7 +59,50 @@ void Exchange::start(std::size_t route) {
   p.date = ctx_.date();
   p.extraHeaders = ctx_.config.extraHeaders;
   relay_.reset(p);
+  uwsgi_ = ctx_.config.proxyRoutes[route].upstreams.front().protocol ==
+           UpstreamUrl::Protocol::Uwsgi;
+  if (uwsgi_ && !encodeUwsgi(route)) return;
   connectNext();
+}
+
+// The canonical HTTP head (every forwarding rule applied) becomes the uwsgi packet: one set of
+// rules for both protocols. False: the request was answered (431).
+bool Exchange::encodeUwsgi(std::size_t route) {
+  http::ParseLimits limits;
+  limits.maxRequestLine = limits.maxHeaderBytes = 1 << 20;  // the packet's own limits decide
+  http::Request canonical;
+  if (http::parseRequest(req_.head, canonical, limits).status != http::ParseStatus::Complete) {
+    fail(431, "the request has more fields than a uwsgi packet may carry");
+    return false;
+  }
+  char ip[64];
+  const std::size_t ipLength = formatClientIp(req_.peer, ip, sizeof ip);
+  const std::string port = std::to_string(req_.peer.port());
+  UwsgiParams params;
+  params.pathInfo = req_.pathInfo;
+  params.remoteAddr = std::string_view(ip, ipLength);
+  params.remotePort = port;
+  params.documentRoot = ctx_.config.root;
+  params.bufferSize = ctx_.config.uwsgiBufferSize;
+  packet_.clear();
+  switch (writeUwsgiRequest(canonical, params, packet_)) {
+    case UwsgiResult::Ok:
+      req_.head.swap(packet_);
+      return true;
+    case UwsgiResult::TooLarge:
+      spdlog::warn("upstream {}: the request's uwsgi variables exceed 65535 bytes, what the "
+                   "protocol can carry: answering 431",
+                   ctx_.config.proxyRoutes[route].upstreams.front().text);
+      break;
+    case UwsgiResult::OverBuffer:
+      spdlog::warn("upstream {}: the request's uwsgi variables exceed --uwsgi-buffer-size {}: "
+                   "answering 431 (raise uWSGI's buffer-size and --uwsgi-buffer-size together)",
+                   ctx_.config.proxyRoutes[route].upstreams.front().text,
+                   ctx_.config.uwsgiBufferSize);
+      break;
+  }
+  fail(431, nullptr);
+  return false;
 }
 
 void Exchange::connectNext() {
@@ -229,7 +275,8 @@ void Exchange::bodyDone() {
   // Bytes after the body (more than the framing announced) leave the connection out of step:
   // it is closed, never reused, and the extra bytes go nowhere.
   Stream& s = conn_->stream();
-  bool reusable = relay_.upstreamReusable() && s.input().empty() && !s.eof() &&
+  // uWSGI serves one request per connection on its uwsgi socket, whatever its head says.
+  bool reusable = !uwsgi_ && relay_.upstreamReusable() && s.input().empty() && !s.eof() &&
                   s.output().empty();
   releaseUpstream(reusable);
   logAccess(relay_.status(), relay_.bodyBytes());

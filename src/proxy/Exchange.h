@@ -57,6 +57,7 @@ struct ExchangeRequest {
   int versionMinor = 1;
   // For the access log.
   std::string method, target, referer, userAgent;
+  std::string pathInfo;  // the routed (decoded, normalised) path, for uwsgi's PATH_INFO
   reactor::SocketAddress peer;
 };
 
@@ -83,6 +84,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
  private:
   enum class State : std::uint8_t { Idle, Connecting, Sending, ReadingHead, ReadingBody };
 
+  bool encodeUwsgi(std::size_t route);
   void connectNext();
   void connectTo(UpstreamServer& server);
   void resolveWaitOver(bool timedOut) override;
@@ -119,6 +121,8 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   std::uint64_t tried_ = 0;       // servers tried for this request, a bit each
   int connectFailStatus_ = 502;   // what to answer when every server failed to connect
   bool retried_ = false;
+  bool uwsgi_ = false;   // the route speaks the uwsgi protocol: req_.head is its packet
+  std::string packet_;   // scratch for the uwsgi packet, swapped into req_.head
   bool gotResponseBytes_ = false;
   reactor::Millis startedAt_ = 0;
   ResponseRelay relay_;

@@ -32,9 +32,9 @@ bool isReplaced(std::string_view name) {
   return false;
 }
 
-// The peer's address without port or brackets; an IPv4-mapped IPv6 one as the IPv4 it is, so
-// the upstream sees the same client address whether epserve listens on 0.0.0.0 or on ::.
-std::size_t formatPeerIp(const reactor::SocketAddress& peer, char* buf, std::size_t size) {
+}  // namespace
+
+std::size_t formatClientIp(const reactor::SocketAddress& peer, char* buf, std::size_t size) {
   const char* ok = nullptr;
   if (peer.addr.any.sa_family == AF_INET) {
     ok = ::inet_ntop(AF_INET, &peer.addr.v4.sin_addr, buf, static_cast<socklen_t>(size));
@@ -48,6 +48,8 @@ std::size_t formatPeerIp(const reactor::SocketAddress& peer, char* buf, std::siz
   }
   return ok == nullptr ? 0 : std::string_view(buf).size();
 }
+
+namespace {
 
 class HeadWriter {
  public:
@@ -83,7 +85,7 @@ void writeUpstreamRequestHead(const http::Request& req, const ForwardInfo& f, st
   const http::HopByHopFilter hop(fields);
 
   char peerIp[INET6_ADDRSTRLEN] = {};
-  const std::size_t peerLen = f.peer ? formatPeerIp(*f.peer, peerIp, sizeof(peerIp)) : 0;
+  const std::size_t peerLen = f.peer ? formatClientIp(*f.peer, peerIp, sizeof(peerIp)) : 0;
   const std::string_view host = req.host.empty() ? f.fallbackHost : req.host;
 
   // One reservation: the client's fields bound everything copied or joined from them, and the

@@ -46,6 +46,11 @@ struct ForwardInfo {
 //   Connection: upgrade, when `upgrade` is set and an Upgrade field was written
 //   Content-Length: N (Body::Length, also for N = 0) or Transfer-Encoding: chunked
 //   and the empty line.
+// The client's address without port or brackets, into `buf` (INET6_ADDRSTRLEN bytes at least);
+// an IPv4-mapped IPv6 one as the IPv4 it is, so the upstream sees the same client address
+// whether epserve listens on 0.0.0.0 or on ::. Returns the length, 0 for a non-IP address.
+std::size_t formatClientIp(const reactor::SocketAddress& peer, char* buf, std::size_t size);
+
 void writeUpstreamRequestHead(const http::Request& req, const ForwardInfo& f, std::string& out);
 
 }  // namespace epserve::proxy

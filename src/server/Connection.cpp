@@ -429,6 +429,7 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
                  req.method == http::Method::Delete;
   r.clientKeepAlive = req.keepAlive;
   r.peer = peer_;
+  r.pathInfo.assign(ctx_.routedPath());
   bool chunked = req.framing == http::BodyFraming::Chunked;
   r.hasBody = chunked ||
               (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);

@@ -53,6 +53,8 @@ class LoopContext {
   // The --static or --proxy route a request path falls under, or nullptr when the root answers
   // it (including the 400 for a path that climbs above the root). Valid while the loop runs.
   const Route* route(std::string_view path);
+  // The normalised path route() was last asked about.
+  const std::string& routedPath() const { return routePath_; }
   // The head for the upstream of proxy route `route`, for the request route() was last
   // asked about. `lengthLater`: the body's length is not known yet (a chunked upload being
   // buffered); the head then ends without it, and the caller adds it.

@@ -264,7 +264,7 @@ TEST_CASE("config: a bad proxy flag is one line naming the flag and the value, e
   };
   const std::vector<Case> cases = {
       {{"--proxy", "/app=ftp://h"},
-       "invalid value '/app=ftp://h' for --proxy: unsupported scheme 'ftp' (only http:// upstreams)"},
+       "invalid value '/app=ftp://h' for --proxy: unsupported scheme 'ftp' (http:// and uwsgi:// upstreams only)"},
       {{"--proxy", "/app=https://h"},
        "invalid value '/app=https://h' for --proxy: https upstreams are not supported (epserve "
        "speaks plain HTTP to upstreams)"},
@@ -275,7 +275,7 @@ TEST_CASE("config: a bad proxy flag is one line naming the flag and the value, e
        "invalid value '/app=http://h:0' for --proxy: invalid port '0' (expected 1..65535)"},
       {{"--proxy", "/app=http://a,ftp://b"},
        "invalid value '/app=http://a,ftp://b' for --proxy: 'ftp://b': unsupported scheme 'ftp' "
-       "(only http:// upstreams)"},
+       "(http:// and uwsgi:// upstreams only)"},
       {{"--proxy", "/app="}, "invalid value '/app=' for --proxy: empty URL list"},
       {{"--proxy", "/app= "}, "invalid value '/app= ' for --proxy: empty URL list"},
       {{"--proxy", "/app=http://a,,http://b"},

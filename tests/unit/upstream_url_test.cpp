@@ -117,13 +117,15 @@ TEST_CASE("upstream url: refusals, each with its one-line reason") {
   };
   const Case cases[] = {
       {"", "empty URL"},
-      {"127.0.0.1:8000", "expected http://HOST[:PORT][/PATH] or http://unix:/PATH.sock[:/PATH]"},
-      {"//h/", "expected http://HOST[:PORT][/PATH] or http://unix:/PATH.sock[:/PATH]"},
+      {"127.0.0.1:8000", "expected http://HOST[:PORT][/PATH], http://unix:/PATH.sock[:/PATH], uwsgi://HOST:PORT or uwsgi://unix:/PATH.sock"},
+      {"//h/", "expected http://HOST[:PORT][/PATH], http://unix:/PATH.sock[:/PATH], uwsgi://HOST:PORT or uwsgi://unix:/PATH.sock"},
       {"https://h/", "https upstreams are not supported (epserve speaks plain HTTP to upstreams)"},
       {"HTTPS://h", "https upstreams are not supported (epserve speaks plain HTTP to upstreams)"},
-      {"ftp://h/", "unsupported scheme 'ftp' (only http:// upstreams)"},
-      {"uwsgi://h:8001", "unsupported scheme 'uwsgi' (only http:// upstreams)"},
-      {"://h", "unsupported scheme '' (only http:// upstreams)"},
+      {"ftp://h/", "unsupported scheme 'ftp' (http:// and uwsgi:// upstreams only)"},
+      {"uwsgi://h", "a uwsgi:// URL needs a port (uwsgi://HOST:PORT)"},
+      {"uwsgi://[::1]", "a uwsgi:// URL needs a port (uwsgi://HOST:PORT)"},
+      {"uwsgi://h:8001/app", "a uwsgi:// URL takes no path (REQUEST_URI is the client's)"},
+      {"://h", "unsupported scheme '' (http:// and uwsgi:// upstreams only)"},
       {"http://", "empty host"},
       {"http:///x", "empty host"},
       {"http://:80", "empty host"},
@@ -228,4 +230,19 @@ TEST_CASE("upstream url: authority for the fallback Host") {
   CHECK(authority(parseUpstreamUrl("http://[::1]:8000/")) == "[::1]:8000");
   CHECK(authority(parseUpstreamUrl("http://[::1]")) == "[::1]");
   CHECK(authority(parseUpstreamUrl("http://unix:/run/app.sock:/x")) == "localhost");
+}
+
+TEST_CASE("upstream url: uwsgi:// over TCP and unix sockets") {
+  using epserve::proxy::UpstreamUrl;
+  UpstreamUrl t = epserve::proxy::parseUpstreamUrl("uwsgi://127.0.0.1:3031");
+  CHECK(t.protocol == UpstreamUrl::Protocol::Uwsgi);
+  CHECK(t.kind == UpstreamUrl::Kind::Tcp);
+  CHECK(t.port == 3031);
+  UpstreamUrl v6 = epserve::proxy::parseUpstreamUrl("UWSGI://[::1]:3031");
+  CHECK(v6.host == "::1");
+  UpstreamUrl u = epserve::proxy::parseUpstreamUrl("uwsgi://unix:/run/mysite/mysite.sock");
+  CHECK(u.protocol == UpstreamUrl::Protocol::Uwsgi);
+  CHECK(u.kind == UpstreamUrl::Kind::Unix);
+  CHECK(u.socketPath == "/run/mysite/mysite.sock");
+  CHECK(epserve::proxy::parseUpstreamUrl("http://h").protocol == UpstreamUrl::Protocol::Http);
 }
