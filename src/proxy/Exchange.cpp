@@ -55,6 +55,7 @@ void Exchange::start(std::size_t route) {
   p.clientKeepAlive = req_.clientKeepAlive && !ctx_.shuttingDown;
   p.date = ctx_.date();
   p.extraHeaders = ctx_.config.extraHeaders;
+  p.upgradeOffered = req_.upgrade;
   relay_.reset(p);
   connectNext();
 }
@@ -173,6 +174,12 @@ bool Exchange::process() {
       return false;
     case ResponseRelay::Result::Truncated:
       truncated(relay_.error().empty() ? "invalid body framing" : relay_.error().data());
+      return false;
+    case ResponseRelay::Result::Upgraded:
+      conn_->timer().cancel();  // the tunnel keeps its own idle deadline
+      conn_->setUser(nullptr);
+      connector_.cancel();
+      finish(ExchangeEnd::Upgraded);
       return false;
     case ResponseRelay::Result::NeedMore:
       break;
