@@ -402,10 +402,13 @@ void Connection::onTimeout() {
 
 void Connection::close() {
   if (state_ == State::Closed) return;
-  if (exchange_) exchange_->abort();  // the client went away mid-exchange: 499
-  if (tunnel_ && tunnel_->active()) {
-    exchange_->tunnelClosed(tunnel_->bytesToClient());
-    tunnel_->close();
+  if (exchange_) {
+    exchange_->abort();  // the client went away mid-exchange: 499
+    // A tunnel is what an exchange became: its line is the exchange's, written now.
+    if (tunnel_ && tunnel_->active()) {
+      exchange_->tunnelClosed(tunnel_->bytesToClient());
+      tunnel_->close();
+    }
   }
   state_ = State::Closed;
   timer_.cancel();
