@@ -58,6 +58,7 @@ void Exchange::start(std::size_t route) {
   p.clientKeepAlive = req_.clientKeepAlive && !ctx_.shuttingDown;
   p.date = ctx_.date();
   p.extraHeaders = ctx_.config.extraHeaders;
+  p.upgradeOffered = req_.upgrade;
   relay_.reset(p);
   uwsgi_ = ctx_.config.proxyRoutes[route].upstreams.front().protocol ==
            UpstreamUrl::Protocol::Uwsgi;
@@ -235,6 +236,12 @@ bool Exchange::process() {
       return false;
     case ResponseRelay::Result::Truncated:
       truncated(relay_.error().empty() ? "invalid body framing" : relay_.error().data());
+      return false;
+    case ResponseRelay::Result::Upgraded:
+      conn_->timer().cancel();  // the tunnel keeps its own idle deadline
+      conn_->setUser(nullptr);
+      connector_.cancel();
+      finish(ExchangeEnd::Upgraded);
       return false;
     case ResponseRelay::Result::NeedMore:
       break;

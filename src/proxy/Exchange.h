@@ -28,6 +28,7 @@ enum class ExchangeEnd : std::uint8_t {
   Close,       // close once the queued output is sent (an error page, a close-delimited or a
                // truncated body: a client must never take a cut-off body for a whole one)
   ClientGone,  // the client's socket failed while we wrote to it
+  Upgraded,    // a 101 head is queued: takeUpstream() gives the connection for the tunnel
 };
 
 // Implemented by the client connection the exchange answers.
@@ -55,6 +56,9 @@ struct ExchangeRequest {
   bool idempotent = false;  // GET, HEAD, OPTIONS, PUT, DELETE: may be retried once
   bool clientKeepAlive = true;
   int versionMinor = 1;
+  // The client's Upgrade value when it asked to switch protocols (http::requestsUpgrade), else
+  // empty: a 101 is then refused.
+  std::string upgrade;
   // For the access log.
   std::string method, target, referer, userAgent;
   std::string pathInfo;  // the routed (decoded, normalised) path, for uwsgi's PATH_INFO
@@ -80,6 +84,11 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   bool active() const { return state_ != State::Idle; }
   // The server is shutting down: the client is told its connection ends after this response.
   void clientClosing() { relay_.clientClosing(); }
+  // After ExchangeEnd::Upgraded: the upstream connection, now carrying the new protocol (its
+  // input may hold bytes that followed the 101), for the tunnel; it is never pooled.
+  std::unique_ptr<UpstreamConnection> takeUpstream() { return std::move(conn_); }
+  // The tunnel after an upgrade closed: the access-log line (101, bytes sent to the client).
+  void tunnelClosed(std::uint64_t bytesToClient) { logAccess(101, bytesToClient); }
 
  private:
   enum class State : std::uint8_t { Idle, Connecting, Sending, ReadingHead, ReadingBody };

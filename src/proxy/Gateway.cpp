@@ -11,8 +11,11 @@ Gateway::Gateway(reactor::EventLoop& loop, const server::Config& config)
       send_(config.proxySendTimeoutMs),
       read_(config.proxyReadTimeoutMs),
       idle_(kIdleMillis),
+      tunnel_(config.tunnelIdleTimeoutMs),
       failTimeout_(config.proxyFailTimeoutMs) {
-  for (reactor::TimeoutList* list : {&connect_, &send_, &read_, &idle_}) loop.addTimeoutList(list);
+  for (reactor::TimeoutList* list : {&connect_, &send_, &read_, &idle_, &tunnel_}) {
+    loop.addTimeoutList(list);
+  }
   for (const auto& route : config.proxyRoutes) {
     for (const UpstreamUrl& url : route.upstreams) {
       reactor::SocketAddress literal;
@@ -32,7 +35,7 @@ Gateway::Gateway(reactor::EventLoop& loop, const server::Config& config)
 Gateway::~Gateway() {
   upstreams_.clear();  // pools close their idle connections while the lists still exist
   resolver_.reset();   // no answer is delivered to an upstream that is gone
-  for (reactor::TimeoutList* list : {&connect_, &send_, &read_, &idle_}) {
+  for (reactor::TimeoutList* list : {&connect_, &send_, &read_, &idle_, &tunnel_}) {
     loop_.removeTimeoutList(list);
   }
 }

@@ -1,6 +1,6 @@
 // What the proxied exchanges of one event loop share: the upstreams of every proxy route (with
 // their idle pools), the loop's DNS resolver for their host names, and the timeout lists for
-// connect, send, read and idle pooled connections.
+// connect, send, read, idle pooled connections and idle upgraded tunnels.
 #pragma once
 
 #include <memory>
@@ -34,6 +34,7 @@ class Gateway {
   reactor::TimeoutList& connectTimeouts() { return connect_; }
   reactor::TimeoutList& sendTimeouts() { return send_; }
   reactor::TimeoutList& readTimeouts() { return read_; }
+  reactor::TimeoutList& tunnelTimeouts() { return tunnel_; }
   reactor::Millis failTimeout() const { return failTimeout_; }
 
  private:
@@ -42,6 +43,7 @@ class Gateway {
   reactor::TimeoutList send_;
   reactor::TimeoutList read_;
   reactor::TimeoutList idle_;
+  reactor::TimeoutList tunnel_;
   reactor::Millis failTimeout_;
   std::unique_ptr<reactor::DnsResolver> resolver_;  // null when every upstream is an address
   std::vector<std::unique_ptr<Upstream>> upstreams_;

@@ -7,6 +7,7 @@
 #include "http/HopByHop.h"
 #include "http/Response.h"
 #include "http/Syntax.h"
+#include "http/Upgrade.h"
 
 namespace epserve::proxy {
 
@@ -86,8 +87,9 @@ ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_
     }
     if (parsed_.interim()) {
       if (parsed_.status == 101) {
-        error_ = "switched protocols, which was not asked for";
-        return Result::BadHead;
+        Result switched = switchProtocols(sink);
+        if (switched == Result::Upgraded) consumed += r.consumed;
+        return switched;
       }
       consumed += r.consumed;  // 100, 102, 103: nothing the client needs from us
       continue;
@@ -148,6 +150,43 @@ void ResponseRelay::writeHead(RelaySink& sink) {
   head_.resize(http::maxHeadSize(h));
   head_.resize(http::writeResponseHead(h, head_.data()));
   sink.write(head_);
+}
+
+// A 101 goes to the client only when it asked for the switch and the protocol is one it
+// offered; its head keeps the end-to-end fields (Sec-WebSocket-Accept...) and re-sends the
+// hop-by-hop pair that makes it a switch on this hop too.
+ResponseRelay::Result ResponseRelay::switchProtocols(RelaySink& sink) {
+  if (params_.upgradeOffered.empty()) {
+    error_ = "switched protocols, which was not asked for";
+    return Result::BadHead;
+  }
+  const std::string_view chosen = parsed_.find("Upgrade");
+  if (chosen.data() == nullptr || !http::upgradeOffered(params_.upgradeOffered, chosen)) {
+    error_ = "switched to a protocol the client did not offer";
+    return Result::BadHead;
+  }
+  status_ = 101;
+  http::ResponseHead h;
+  h.status = http::Status::SwitchingProtocols;
+  h.reason = parsed_.reason;
+  h.date = params_.date;
+  h.framing = http::ContentFraming::None;
+  std::span<const http::Header> fields(parsed_.headers.data(), parsed_.headerCount);
+  http::HopByHopFilter hop(fields);
+  constexpr std::string_view kUpgrade = "Upgrade: ";
+  constexpr std::string_view kConnection = "\r\nConnection: upgrade\r\n";
+  passThrough_.resize(http::endToEndSize(fields) + kUpgrade.size() + chosen.size() +
+                      kConnection.size());
+  std::size_t n = http::writeEndToEnd(fields, hop, passThrough_.data(), kReplaced);
+  passThrough_.resize(n);
+  passThrough_.append(kUpgrade).append(chosen).append(kConnection);
+  h.passThrough = passThrough_;
+  h.extraHeaders = params_.extraHeaders;
+  head_.resize(http::maxHeadSize(h));
+  head_.resize(http::writeResponseHead(h, head_.data()));
+  sink.write(head_);
+  state_ = State::Done;
+  return Result::Upgraded;
 }
 
 void ResponseRelay::writeData(std::string_view data, RelaySink& sink) {

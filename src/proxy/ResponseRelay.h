@@ -32,6 +32,9 @@ class ResponseRelay {
     bool clientKeepAlive = true;   // false: the head says Connection: close
     std::string_view date;         // epserve's Date value
     std::string_view extraHeaders;  // the server-wide --header lines
+    // The request asked to switch protocols (http::requestsUpgrade): its Upgrade value, which a
+    // 101 must choose from. Empty: a 101 is refused.
+    std::string_view upgradeOffered;
   };
 
   enum class Result : std::uint8_t {
@@ -39,6 +42,8 @@ class ResponseRelay {
     Done,       // the response is complete: bytes after `consumed` are not part of it
     BadHead,    // the head broke the rules (error() says how): nothing was written, 502
     Truncated,  // the body broke its framing after the head went out: close the client
+    Upgraded,   // a 101 to an upgrade request: its head is written, bytes after `consumed`
+                // belong to the new protocol (a byte tunnel from here on)
   };
 
   void reset(const Params& p);
@@ -71,6 +76,7 @@ class ResponseRelay {
 
   Result readHead(std::string_view input, std::size_t& consumed, RelaySink& sink);
   void writeHead(RelaySink& sink);
+  Result switchProtocols(RelaySink& sink);
   void writeData(std::string_view data, RelaySink& sink);
   Result bodyEnded(RelaySink& sink);
 

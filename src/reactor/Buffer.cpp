@@ -43,7 +43,16 @@ std::size_t Buffer::prepareWrite() {
 
 char* Buffer::reserve(std::size_t n) {
   prepareWrite();
-  if (capacity_ - end_ < n) grow(size() + n);
+  if (capacity_ - end_ < n) {
+    if (size() + n <= capacity_) {
+      // The bytes fit once the unread ones move to the front: no bigger storage needed.
+      std::memmove(data_, data_ + begin_, size());
+      end_ -= begin_;
+      begin_ = 0;
+    } else {
+      grow(size() + n);
+    }
+  }
   return data_ + end_;
 }
 

@@ -36,11 +36,19 @@ void Stream::onEvents(std::uint32_t events) {
 Stream::ReadResult Stream::readSome() {
   std::size_t room = in_.prepareWrite();
   if (room == 0) return ReadResult::Full;
+  std::size_t got = 0;
+  ReadResult r = readInto(in_.writePtr(), room, got);
+  in_.commit(got);
+  return r;
+}
+
+Stream::ReadResult Stream::readInto(char* dst, std::size_t max, std::size_t& got) {
+  got = 0;
   for (;;) {
-    ssize_t n = ::recv(fd_.get(), in_.writePtr(), room, 0);
+    ssize_t n = ::recv(fd_.get(), dst, max, 0);
     if (n > 0) {
-      in_.commit(static_cast<std::size_t>(n));
-      if (static_cast<std::size_t>(n) < room && !hangup_) readable_ = false;
+      got = static_cast<std::size_t>(n);
+      if (got < max && !hangup_) readable_ = false;
       return ReadResult::Data;
     }
     if (n == 0) {

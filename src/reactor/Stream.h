@@ -41,6 +41,9 @@ class Stream {
   // Reads once into input(). A short read means the socket is empty, unless the peer hung
   // up: then the next read finds the EOF.
   ReadResult readSome();
+  // Reads once, at most `max` (> 0) bytes, into `dst` rather than input(); `got` says how
+  // many. For relays that read straight into another stream's output.
+  ReadResult readInto(char* dst, std::size_t max, std::size_t& got);
   bool readable() const { return readable_; }
   bool eof() const { return eof_; }
   // The peer shut down its side (EPOLLRDHUP, an error, or a read of EOF), read or not yet.

@@ -9,6 +9,7 @@
 
 #include "http/RequestParser.h"
 #include "http/Response.h"
+#include "http/Upgrade.h"
 #include "server/ReplyWriter.h"
 
 namespace epserve::server {
@@ -61,6 +62,8 @@ void Connection::beginShutdown() {
     case State::Proxying:
       exchange_->clientClosing();  // finishes within the grace period, then closes
       return;
+    case State::Tunnelling:
+      return;  // ends with its peers, or when the grace period is over (forceClose)
     case State::Closing:
     case State::ClosingThenLinger:
       return;  // already finishing its last response
@@ -101,6 +104,9 @@ void Connection::drive() {
         break;
       case State::Proxying:
         step = stepProxying();
+        break;
+      case State::Tunnelling:
+        step = stepTunnelling();
         break;
       case State::Closing:
       case State::ClosingThenLinger:
@@ -353,6 +359,10 @@ void Connection::arm(Deadline d) {
 
 void Connection::updateTimer() {
   if (state_ == State::Lingering) return;  // armed once when lingering began
+  if (state_ == State::Tunnelling) {
+    timer_.cancel();  // the tunnel's idle deadline covers both sides
+    return;
+  }
   OutputQueue& out = stream_.output();
   bool restart = restartDeadline_;
   restartDeadline_ = false;
@@ -393,7 +403,14 @@ void Connection::onTimeout() {
 
 void Connection::close() {
   if (state_ == State::Closed) return;
-  if (exchange_) exchange_->abort();  // the client went away mid-exchange: 499
+  if (exchange_) {
+    exchange_->abort();  // the client went away mid-exchange: 499
+    // A tunnel is what an exchange became: its line is the exchange's, written now.
+    if (tunnel_ && tunnel_->active()) {
+      exchange_->tunnelClosed(tunnel_->bytesToClient());
+      tunnel_->close();
+    }
+  }
   state_ = State::Closed;
   timer_.cancel();
   if (posted_) {
@@ -428,6 +445,14 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
                  req.method == http::Method::Options || req.method == http::Method::Put ||
                  req.method == http::Method::Delete;
   r.clientKeepAlive = req.keepAlive;
+  r.upgrade.clear();
+  if (http::requestsUpgrade(req)) {
+    for (std::size_t i = 0; i < req.headerCount; ++i) {
+      if (!http::equalsIgnoreCase(req.headers[i].name, "Upgrade")) continue;
+      if (!r.upgrade.empty()) r.upgrade += ", ";
+      r.upgrade += req.headers[i].value;
+    }
+  }
   r.peer = peer_;
   r.pathInfo.assign(ctx_.routedPath());
   bool chunked = req.framing == http::BodyFraming::Chunked;
@@ -532,8 +557,31 @@ void Connection::exchangeFinished(proxy::ExchangeEnd end) {
     case proxy::ExchangeEnd::ClientGone:
       close();
       return;
+    case proxy::ExchangeEnd::Upgraded:
+      startTunnel();
+      break;
   }
   if (!driving_) drive();
 }
+
+// --- upgraded connections ---
+
+void Connection::startTunnel() {
+  if (!tunnel_) {
+    proxy::TunnelOwner& self = *this;
+    tunnel_ = std::make_unique<proxy::Tunnel>(ctx_.loop, ctx_.gateway->tunnelTimeouts(), self);
+  }
+  // Bytes the client sent after its request head are the new protocol's: the tunnel's first.
+  scanned_ = 0;
+  tunnel_->start(stream_, exchange_->takeUpstream());
+  state_ = State::Tunnelling;
+}
+
+Connection::Step Connection::stepTunnelling() {
+  if (!tunnel_->drive()) close();
+  return Step::Wait;
+}
+
+void Connection::tunnelEnded() { close(); }
 
 }  // namespace epserve::server

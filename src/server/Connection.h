@@ -10,6 +10,7 @@
 #include "http/BodyDecoder.h"
 #include "http/Request.h"
 #include "proxy/Exchange.h"
+#include "proxy/Tunnel.h"
 #include "reactor/Fd.h"
 #include "reactor/IoHandler.h"
 #include "reactor/OutputQueue.h"
@@ -35,7 +36,8 @@ class ConnectionOwner {
 
 class Connection final : public reactor::IoHandler,
                          public reactor::TimeoutHandler,
-                         private proxy::ExchangeClient {
+                         private proxy::ExchangeClient,
+                         private proxy::TunnelOwner {
  public:
   // What the session is doing. Output drains alongside the reading states: pipelined requests
   // are parsed while earlier responses are still being sent.
@@ -44,6 +46,7 @@ class Connection final : public reactor::IoHandler,
     ReadingBody,          // discarding a request body; its response is held until it ends
     BufferingBody,        // reading a proxied request's body whole, before the upstream
     Proxying,             // an upstream exchange answers; reading waits until it is over
+    Tunnelling,           // upgraded (101): a byte tunnel to the upstream until both finish
     Closing,              // no more requests: send what is queued, then close
     ClosingThenLinger,    // the same after an error, with input left unread: half-close and
                           // linger rather than let the close reset the response away
@@ -79,12 +82,15 @@ class Connection final : public reactor::IoHandler,
   Step stepClosing();
   Step stepLingering();
   Step stepProxying();
+  Step stepTunnelling();
   void startProxy(const http::Request& req, std::size_t headLength, std::size_t route);
   bool bufferBody();
   proxy::Exchange& exchange();
   reactor::OutputQueue& clientOutput() override { return stream_.output(); }
   bool exchangeOutput() override;
   void exchangeFinished(proxy::ExchangeEnd end) override;
+  void startTunnel();
+  void tunnelEnded() override;
   Step peerFinished();
   bool flushOutput();
   bool processInput();
@@ -112,6 +118,7 @@ class Connection final : public reactor::IoHandler,
   reactor::OutputQueue::Mark heldMark_{};  // where the reply held for a request body starts
   http::BodyDecoder body_;        // the request body being read (discarded or buffered)
   std::unique_ptr<proxy::Exchange> exchange_;  // made on the first proxied request
+  std::unique_ptr<proxy::Tunnel> tunnel_;      // made on the first upgrade
   std::size_t route_ = 0;         // the proxy route of the request being buffered
   bool lengthLater_ = false;      // the upstream head still lacks the body's Content-Length
   reactor::Timer timer_;

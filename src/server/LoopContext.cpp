@@ -1,6 +1,7 @@
 // The per-loop shared state and its hooks into the loop: see LoopContext.h.
 #include "server/LoopContext.h"
 
+#include "http/Upgrade.h"
 #include "proxy/RequestHead.h"
 #include "proxy/TargetRewrite.h"
 
@@ -87,6 +88,7 @@ void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
   f.peer = &peer;
   f.peerTrusted = !config.trustedProxies.empty() && config.trustedProxies.contains(peer);
   f.fallbackHost = fallbackHosts_[route];
+  f.upgrade = http::requestsUpgrade(req);
   if (!lengthLater && req.framing == http::BodyFraming::ContentLength) {
     f.body = proxy::ForwardInfo::Body::Length;
     f.contentLength = req.contentLength;

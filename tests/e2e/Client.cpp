@@ -288,6 +288,12 @@ std::string Client::readUntilEof(std::chrono::milliseconds bound) {
   return all;
 }
 
+void Client::shutdownWrite() {
+  if (::shutdown(fd_, SHUT_WR) != 0) {
+    throw std::system_error(errno, std::generic_category(), "shutdown");
+  }
+}
+
 std::uint16_t Client::localPort() const {
   sockaddr_storage address{};
   socklen_t length = sizeof address;

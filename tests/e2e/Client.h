@@ -24,6 +24,8 @@ class Client {
 
   // Sends all of `bytes`, in as few send() calls as the kernel allows (one, for small inputs).
   void send(std::string_view bytes);
+  // Sends a FIN (shutdown SHUT_WR): the server reads EOF, the client can still read.
+  void shutdownWrite();
   // Reads one final response, skipping (and recording) 1xx interim ones unless `stopAtInterim`.
   // `headRequest` means the response has no body whatever its headers say (RFC 9110 §9.3.2).
   HttpResponse readResponse(bool headRequest = false, bool stopAtInterim = false);

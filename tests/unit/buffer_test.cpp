@@ -58,3 +58,24 @@ TEST_CASE("buffer: append grows past a block and truncate drops the tail") {
   // to the heap, so the pool still holds exactly that one block.
   CHECK(pool.freeBlocks() == 1);
 }
+
+TEST_CASE("buffer: reserve moves unread bytes forward rather than grow when they then fit") {
+  BufferPool pool;
+  Buffer b(pool);
+  const std::string first(20 * 1024, 'a');
+  b.append(first);
+  const char* block = b.data();
+  b.consume(16 * 1024);
+  // 4 KiB unread at offset 16 KiB, 12 KiB free behind them: 20 KiB more fit in the block
+  // once the 4 KiB move to its front.
+  char* p = b.reserve(20 * 1024);
+  CHECK(b.data() == block);
+  CHECK(p == block + 4 * 1024);
+  std::memset(p, 'b', 20 * 1024);
+  b.commit(20 * 1024);
+  CHECK(b.view() == std::string(4 * 1024, 'a') + std::string(20 * 1024, 'b'));
+  // More than a block holds still grows.
+  b.reserve(BufferPool::kBlockSize);
+  CHECK(b.data() != block);
+  CHECK(b.view().substr(0, 4 * 1024) == std::string(4 * 1024, 'a'));
+}
