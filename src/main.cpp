@@ -125,10 +125,10 @@ int main(int argc, char** argv) {
       spdlog::info("proxy {} -> {}", r.prefix, urls);
     }
     // Accepted already, so that configurations written for what is coming keep working.
-    if (!config.proxyRoutes.empty() && (!config.proxyRequestBuffering || !config.proxyBuffering ||
-                                        config.proxyMaxTempFile != (1ULL << 30))) {
-      spdlog::warn("--proxy-request-buffering, --proxy-buffering and --proxy-max-temp-file are "
-                   "not in effect yet: request bodies are buffered, responses streamed");
+    if (!config.proxyRoutes.empty() &&
+        (!config.proxyBuffering || config.proxyMaxTempFile != (1ULL << 30))) {
+      spdlog::warn("--proxy-buffering and --proxy-max-temp-file are not in effect yet: "
+                   "responses are streamed");
     }
     if (shared) {
       runWorkers(config, std::move(root), std::move(listeners));

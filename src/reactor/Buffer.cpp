@@ -43,7 +43,17 @@ std::size_t Buffer::prepareWrite() {
 
 char* Buffer::reserve(std::size_t n) {
   prepareWrite();
-  if (capacity_ - end_ < n) grow(size() + n);
+  if (capacity_ - end_ < n) {
+    if (size() + n <= capacity_) {
+      // It fits once the unread bytes move to the front: a queue that stays within its block
+      // never leaves it for the heap.
+      std::memmove(data_, data_ + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    } else {
+      grow(size() + n);
+    }
+  }
   return data_ + end_;
 }
 

@@ -43,6 +43,8 @@ class Connection final : public reactor::IoHandler,
     ReadingHead,          // waiting for or accumulating a request head (idle if none buffered)
     ReadingBody,          // discarding a request body; its response is held until it ends
     BufferingBody,        // reading a proxied request's body whole, before the upstream
+    StreamingBody,        // passing a proxied request's body upstream as it arrives, while
+                          // the exchange runs (it may answer before the body ends)
     Proxying,             // an upstream exchange answers; reading waits until it is over
     Closing,              // no more requests: send what is queued, then close
     ClosingThenLinger,    // the same after an error, with input left unread: half-close and
@@ -79,12 +81,17 @@ class Connection final : public reactor::IoHandler,
   Step stepClosing();
   Step stepLingering();
   Step stepProxying();
+  Step stepStreaming(int& readRounds);
+  void streamBody();
+  void failStreamedBody(http::Status status);
   void startProxy(const http::Request& req, std::size_t headLength, std::size_t route);
   bool bufferBody();
   proxy::Exchange& exchange();
   reactor::OutputQueue& clientOutput() override { return stream_.output(); }
   bool exchangeOutput() override;
   void exchangeFinished(proxy::ExchangeEnd end) override;
+  void exchangeWantsBody() override;
+  void postSelf();
   Step peerFinished();
   bool flushOutput();
   bool processInput();
@@ -114,6 +121,8 @@ class Connection final : public reactor::IoHandler,
   std::unique_ptr<proxy::Exchange> exchange_;  // made on the first proxied request
   std::size_t route_ = 0;         // the proxy route of the request being buffered
   bool lengthLater_ = false;      // the upstream head still lacks the body's Content-Length
+  bool bodyAnswered_ = false;     // the body being discarded belongs to an answered request:
+                                  // a failure closes the connection instead of answering
   reactor::Timer timer_;
   Deadline deadline_ = Deadline::Header;  // what timer_ means while it is armed
 };

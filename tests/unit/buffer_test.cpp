@@ -58,3 +58,16 @@ TEST_CASE("buffer: append grows past a block and truncate drops the tail") {
   // to the heap, so the pool still holds exactly that one block.
   CHECK(pool.freeBlocks() == 1);
 }
+
+TEST_CASE("buffer: an append that fits once unread bytes move to the front stays in its block") {
+  BufferPool pool;
+  Buffer b(pool);
+  const std::size_t block = BufferPool::kBlockSize;
+  b.append(std::string(block * 5 / 8, 'a'));
+  b.consume(block / 2);  // 1/8 left unread, 1/2 free in front, 3/8 behind
+  const std::string more(block / 2, 'b');
+  b.append(more);  // fits the block, not the space behind: growing would free the block
+  CHECK(pool.freeBlocks() == 0);
+  CHECK(b.size() == block / 8 + more.size());
+  CHECK(b.view() == std::string(block / 8, 'a') + more);
+}
