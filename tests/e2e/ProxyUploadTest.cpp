@@ -261,8 +261,8 @@ TEST_CASE("upload: streamed, a chunked body is re-chunked: same bytes, no extens
   Client c = s.connect();
   const std::size_t size = 700 * 1024 + 3;
   c.send(chunkedHead());
-  c.send(chunks(0, 100 * 1024, 1));  // a run of 1-byte chunks, then larger ones
-  c.send(chunks(100 * 1024, size - 100 * 1024, 40000));
+  c.send(chunks(0, 20 * 1024, 1));  // a run of 1-byte chunks, then larger ones
+  c.send(chunks(20 * 1024, size - 20 * 1024, 40000));
   c.send("0\r\nX-Checksum: 1\r\n\r\n");
   HttpResponse r = c.readResponse();
   CHECK(r.status == 200);
@@ -329,6 +329,38 @@ TEST_CASE("upload: streamed, an early upstream answer is relayed and the rest of
   HttpResponse next = c.request(requestHead("GET", "/up/next"));
   CHECK(next.body == "bytes=0 mismatch=-1");
   CHECK(s.upstream.connectionsAccepted() == 2);
+}
+
+TEST_CASE("upload: streamed, a body over the limit after an early answer closes the connection") {
+  MeteredUpstream::Options o;
+  o.answerAfter = 64 * 1024;
+  UploadSetup s(o, {"--proxy-request-buffering", "off", "--max-body-size", "1048576"});
+  Client c = s.connect();
+  c.send(chunkedHead());
+  try {
+    c.send(chunks(0, 4 * kMiB, 64 * 1024));
+  } catch (const std::exception&) {
+  }
+  HttpResponse r = c.readResponse();
+  CHECK(r.body == "early");  // the answer stands; no 413 can follow it
+  CHECK(c.waitForClose(5s));
+  CHECK(c.pending().empty());
+}
+
+TEST_CASE("upload: streamed, an upstream that stops reading is a 504 after --proxy-send-timeout") {
+  MeteredUpstream::Options o;
+  o.bytesPerSecond = 1;  // takes the head, then next to nothing
+  UploadSetup s(o, {"--proxy-request-buffering", "off", "--max-body-size", "67108864",
+                    "--proxy-send-timeout", "1"});
+  Client c = s.connect();
+  c.send(uploadHead(32 * kMiB));
+  try {
+    // The socket buffers fill, then epserve stops reading this client until it gives up.
+    sendPattern(c, 0, 32 * kMiB);
+  } catch (const std::exception&) {
+  }
+  CHECK(c.readResponse().status == 504);
+  CHECK(s.server.waitForOut("\"POST /up/file HTTP/1.1\" 504 ", 5s));
 }
 
 TEST_CASE("upload: streamed, an upstream that answers early and resets still has its answer relayed") {
