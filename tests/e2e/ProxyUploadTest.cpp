@@ -289,6 +289,12 @@ TEST_CASE("upload: streamed, Expect 100-continue is answered by epserve, the hea
   REQUIRE(s.upstream.waitForUploads(1, 5s));
   CHECK(s.upstream.uploads()[0].header("Expect").empty());
   CHECK(s.upstream.uploads()[0].bytes == 64 * 1024);
+  // A length over --max-body-size is a 413 with no 100 before it, and no upstream at all.
+  Client d = s.connect();
+  HttpResponse big = d.request(uploadHead(128 * kMiB, "Expect: 100-continue\r\n"));
+  CHECK(big.status == 413);
+  CHECK(big.interimStatuses.empty());
+  CHECK(s.upstream.headsSeen() == 1);
 }
 
 TEST_CASE("upload: streamed, a chunked body growing over --max-body-size is a 413 mid-stream") {
@@ -363,17 +369,21 @@ TEST_CASE("upload: streamed, an upstream that stops reading is a 504 after --pro
   CHECK(s.server.waitForOut("\"POST /up/file HTTP/1.1\" 504 ", 5s));
 }
 
-TEST_CASE("upload: streamed, an upstream that answers early and resets still has its answer relayed") {
+TEST_CASE("upload: an upstream that answers early and resets still has its answer relayed") {
   MeteredUpstream::Options o;
   o.answerAfter = 256 * 1024;
   o.closeAfterAnswer = true;  // with the body unread, the close is a reset
-  UploadSetup s(o, kStreaming);
-  Client c = s.connect();
-  c.send(uploadHead(8 * kMiB));
-  sendPattern(c, 0, 8 * kMiB);
-  HttpResponse r = c.readResponse();
-  CHECK(r.status == 200);
-  CHECK(r.body == "early");
+  for (bool streamed : {true, false}) {
+    CAPTURE(streamed);
+    UploadSetup s(o, {"--proxy-request-buffering", streamed ? "off" : "on", "--max-body-size",
+                      "67108864"});
+    Client c = s.connect();
+    c.send(uploadHead(8 * kMiB));
+    sendPattern(c, 0, 8 * kMiB);
+    HttpResponse r = c.readResponse();
+    CHECK(r.status == 200);  // not a 502 for the failed write
+    CHECK(r.body == "early");
+  }
 }
 
 TEST_CASE("upload: streamed, a client that vanishes mid-upload closes the upstream, logged 499") {
