@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "AbuseSupport.h"
 #include "MeteredUpstream.h"
 #include "ProxySupport.h"
 
@@ -135,6 +136,12 @@ std::string chunks(std::uint64_t offset, std::size_t n, std::size_t chunk) {
   return out;
 }
 
+// SIGTERM: a clean exit with no sanitizer report (the test build has ASan and UBSan).
+void stopClean(ServerProcess& server) {
+  CHECK(server.terminate() == 0);
+  CHECK_FALSE(abuse::sanitizerReported(server.err()));
+}
+
 struct UploadSetup {
   TempDir temp;
   TempRoot files;
@@ -205,6 +212,7 @@ bool uploadOneGiB(bool streamed, std::uint64_t upstreamRate) {
   // Afterwards nothing is left: no temporary file open, none in the directory.
   CHECK_FALSE(holdsTempFile(s.server.pid(), s.temp.path));
   CHECK(s.temp.entries() == 0);
+  stopClean(s.server);
   return watch.sawTempFile();
 }
 
@@ -244,6 +252,7 @@ TEST_CASE("upload: streamed, a Content-Length body goes on as it arrives, with i
   REQUIRE(s.upstream.waitForUploads(2, 5s));
   CHECK(s.upstream.uploads()[1].connection == 0);
   CHECK(s.upstream.connectionsAccepted() == 1);
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: buffered (the default), nothing goes upstream before the body is whole") {
@@ -275,6 +284,7 @@ TEST_CASE("upload: streamed, a chunked body is re-chunked: same bytes, no extens
   CHECK_FALSE(u.extensions);
   CHECK(u.trailers.empty());
   CHECK(u.header("X-Checksum").empty());
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: streamed, Expect 100-continue is answered by epserve, the head goes on at once") {
@@ -314,6 +324,7 @@ TEST_CASE("upload: streamed, a chunked body growing over --max-body-size is a 41
   CHECK(u.cutShort);  // the upstream connection was closed mid-body
   CHECK(u.bytes <= kMiB);
   CHECK(u.firstMismatch == -1);
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: streamed, an early upstream answer is relayed and the rest of the body dropped") {
@@ -335,6 +346,7 @@ TEST_CASE("upload: streamed, an early upstream answer is relayed and the rest of
   HttpResponse next = c.request(requestHead("GET", "/up/next"));
   CHECK(next.body == "bytes=0 mismatch=-1");
   CHECK(s.upstream.connectionsAccepted() == 2);
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: streamed, a body over the limit after an early answer closes the connection") {
@@ -351,6 +363,7 @@ TEST_CASE("upload: streamed, a body over the limit after an early answer closes 
   CHECK(r.body == "early");  // the answer stands; no 413 can follow it
   CHECK(c.waitForClose(5s));
   CHECK(c.pending().empty());
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: streamed, an upstream that stops reading is a 504 after --proxy-send-timeout") {
@@ -367,6 +380,7 @@ TEST_CASE("upload: streamed, an upstream that stops reading is a 504 after --pro
   }
   CHECK(c.readResponse().status == 504);
   CHECK(s.server.waitForOut("\"POST /up/file HTTP/1.1\" 504 ", 5s));
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: an upstream that answers early and resets still has its answer relayed") {
@@ -383,6 +397,7 @@ TEST_CASE("upload: an upstream that answers early and resets still has its answe
     HttpResponse r = c.readResponse();
     CHECK(r.status == 200);  // not a 502 for the failed write
     CHECK(r.body == "early");
+    stopClean(s.server);
   }
 }
 
@@ -399,6 +414,7 @@ TEST_CASE("upload: streamed, a client that vanishes mid-upload closes the upstre
   CHECK(u.cutShort);
   CHECK(u.firstMismatch == -1);
   CHECK(s.server.waitForOut("\"POST /up/file HTTP/1.1\" 499 ", 5s));
+  stopClean(s.server);
 }
 
 TEST_CASE("upload: streamed, a stalled client gets 408 and the upstream connection is closed") {
@@ -410,6 +426,7 @@ TEST_CASE("upload: streamed, a stalled client gets 408 and the upstream connecti
   REQUIRE(s.upstream.waitForUploads(1, 5s));
   CHECK(s.upstream.uploads()[0].cutShort);
   CHECK(s.upstream.uploads()[0].bytes == 1000);
+  stopClean(s.server);
 }
 
 // The smuggling vectors of ProxyRequestTest.cpp, with streaming: refused before any upstream.
