@@ -401,6 +401,20 @@ TEST_CASE("upload: an upstream that answers early and resets still has its answe
   }
 }
 
+TEST_CASE("upload: --proxy-send-timeout counts a stall, not a long upload that keeps moving") {
+  MeteredUpstream::Options o;
+  o.bytesPerSecond = 4 * kMiB;  // 12 MiB take ~3 s, three send timeouts
+  UploadSetup s(o, {"--max-body-size", "67108864", "--proxy-send-timeout", "1"});
+  Client c = s.connect();
+  c.send(uploadHead(12 * kMiB));
+  sendPattern(c, 0, 12 * kMiB);
+  REQUIRE(s.upstream.waitForUploads(1, 20s));
+  HttpResponse r = c.readResponse();
+  CHECK(r.status == 200);
+  CHECK(r.body == "bytes=" + std::to_string(12 * kMiB) + " mismatch=-1");
+  stopClean(s.server);
+}
+
 TEST_CASE("upload: streamed, a client that vanishes mid-upload closes the upstream, logged 499") {
   UploadSetup s({}, kStreaming);
   {
