@@ -92,7 +92,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser {
   enum class BodyIntake : std::uint8_t {
     Take,  // queue bytes with bodyData() / bodyEnd(), then bodyFlush()
     Wait,  // not connected yet, or the upstream's queue is full: exchangeWantsBody() follows
-    Drop,  // the upstream answered already: the rest of the body is discarded
+    Drop,  // the upstream answered, or stopped taking the request: drop the rest of the body
   };
   BodyIntake bodyIntake();
   // After Take: how many client bytes may be decoded now (bodyData() for what they hold).
