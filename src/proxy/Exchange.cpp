@@ -3,6 +3,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/epoll.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -50,6 +52,7 @@ void Exchange::start(std::size_t route) {
   connectFailStatus_ = 502;
   retried_ = false;
   gotResponseBytes_ = false;
+  bodyWaiting_ = false;
   startedAt_ = ctx_.loop.now();
   ResponseRelay::Params p;
   p.headRequest = req_.headRequest;
@@ -161,9 +164,10 @@ void Exchange::onConnectFailed(reactor::Connector&, reactor::ConnectError error,
 
 void Exchange::send() {
   ++conn_->requests;
+  requestFailed_ = false;
   OutputQueue& out = conn_->stream().output();
   out.append(req_.head);
-  if (req_.hasBody) req_.body.queueInto(out);
+  if (req_.hasBody && !req_.streamed) req_.body.queueInto(out);
   state_ = State::Sending;
   gateway_.sendTimeouts().arm(conn_->timer(), ctx_.loop.now());
   drive();
@@ -190,16 +194,15 @@ void Exchange::onUpstreamTimeout(UpstreamConnection&) {
 
 void Exchange::drive() {
   Stream& s = conn_->stream();
-  if (s.wantsWrite()) {
-    if (s.flush() == OutputQueue::FlushResult::Failed) {
-      upstreamEnded("the connection failed while the request was sent");
-      return;
-    }
-    if (state_ == State::Sending && s.output().empty()) {
-      state_ = State::ReadingHead;
-      gateway_.readTimeouts().arm(conn_->timer(), ctx_.loop.now());
-    }
+  if (s.wantsWrite() && s.flush() == OutputQueue::FlushResult::Failed) {
+    // The upstream stopped taking the request. It may have answered first (an early 413 to an
+    // upload, then a close): what it sent is read before the failure counts, and a failed
+    // socket reads to its end (an error is readable), so this cannot wait forever.
+    requestFailed_ = true;
+    s.output().clear();
+    s.onEvents(EPOLLERR);
   }
+  if (state_ == State::Sending && !requestFailed_) sent();
   for (int rounds = 0; s.wantsRead(); ++rounds) {
     if (rounds == kMaxReadRounds) {
       conn_->post();
@@ -207,7 +210,8 @@ void Exchange::drive() {
     }
     Stream::ReadResult r = s.readSome();
     if (r == Stream::ReadResult::Failed) {
-      upstreamEnded("the connection was reset");
+      upstreamEnded(requestFailed_ ? "the connection failed while the request was sent"
+                                   : "the connection was reset");
       return;
     }
     if (r == Stream::ReadResult::Data && state_ != State::Sending) {
@@ -215,7 +219,49 @@ void Exchange::drive() {
     }
     if (!process()) return;
   }
-  if (s.eof()) upstreamEnded("the connection closed");
+  if (s.eof()) {
+    upstreamEnded(requestFailed_ ? "the connection failed while the request was sent"
+                                 : "the connection closed");
+  }
+}
+
+// After a flush while the request is being sent: its timer, the turn to the response, and a
+// streamed body's intake.
+void Exchange::sent() {
+  OutputQueue& out = conn_->stream().output();
+  if (out.empty() && (!req_.streamed || req_.stream.ended())) {
+    state_ = State::ReadingHead;
+    gateway_.readTimeouts().arm(conn_->timer(), ctx_.loop.now());
+    return;
+  }
+  // A stall is time without progress, so a large body to a slow upstream is not cut short.
+  // With nothing queued the upstream waits for the client (whose body deadline runs), and it
+  // may answer meanwhile: its read timeout.
+  if (out.takeProgress()) {
+    (out.empty() ? gateway_.readTimeouts() : gateway_.sendTimeouts())
+        .arm(conn_->timer(), ctx_.loop.now());
+  }
+  if (bodyWaiting_ && BodyStream::room(out) > 0) {
+    bodyWaiting_ = false;
+    client_.exchangeWantsBody();
+  }
+}
+
+Exchange::BodyIntake Exchange::bodyIntake() {
+  if (requestFailed_) return BodyIntake::Drop;
+  switch (state_) {
+    case State::Sending:
+      if (bodyRoom() > 0) return BodyIntake::Take;
+      break;
+    case State::Connecting:
+      break;
+    case State::Idle:
+    case State::ReadingHead:
+    case State::ReadingBody:
+      return BodyIntake::Drop;
+  }
+  bodyWaiting_ = true;
+  return BodyIntake::Wait;
 }
 
 // Consumes what the upstream sent; false once the exchange has ended (conn_ may be gone).
@@ -284,7 +330,8 @@ void Exchange::bodyDone() {
   Stream& s = conn_->stream();
   // uWSGI serves one request per connection on its uwsgi socket, whatever its head says.
   bool reusable = !uwsgi_ && relay_.upstreamReusable() && s.input().empty() && !s.eof() &&
-                  s.output().empty();
+                  s.output().empty() && !requestFailed_ &&
+                  (!req_.streamed || req_.stream.ended());
   releaseUpstream(reusable);
   logAccess(relay_.status(), relay_.bodyBytes());
   finish(relay_.clientMustClose() ? ExchangeEnd::Close : ExchangeEnd::KeepAlive);
@@ -303,7 +350,9 @@ void Exchange::upstreamEnded(const char* why) {
   }
   // Nothing of a response yet. A pooled connection the upstream closed just as we reused it
   // is not the request's fault: an idempotent request goes once more, on a fresh connection.
-  if (!gotResponseBytes_ && conn_->requests > 1 && req_.idempotent && !retried_) {
+  // A streamed body is gone once sent: never retried.
+  if (!gotResponseBytes_ && conn_->requests > 1 && req_.idempotent && !req_.streamed &&
+      !retried_) {
     retried_ = true;
     ConnectionPool::retire(ctx_.loop, std::move(conn_));
     spdlog::debug("upstream {}: reused connection closed ({}); retrying", label(), why);
@@ -354,6 +403,17 @@ void Exchange::abort() {
   spool_.release();
   logAccess(499, relay_.bodyBytes());
   state_ = State::Idle;
+  req_.body.reset();
+}
+
+bool Exchange::abandon() {
+  if (state_ == State::Idle) return false;
+  bool started = relay_.headSent();
+  releaseUpstream(false);
+  if (started) logAccess(relay_.status(), relay_.bodyBytes());
+  state_ = State::Idle;
+  req_.body.reset();
+  return started;
 }
 
 std::string_view Exchange::label() const {
@@ -383,6 +443,9 @@ void Exchange::finish(ExchangeEnd end) {
                   spool_.spooledBytes());
   }
   spool_.release();
+  // A buffered body's temporary file (up to the size limit on disk) goes now, not when this
+  // connection's next proxied request comes, which may be never.
+  req_.body.reset();
   if (end == ExchangeEnd::ClientGone) {
     releaseUpstream(false);
     logAccess(499, relay_.bodyBytes());

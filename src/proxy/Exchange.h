@@ -8,6 +8,7 @@
 #include <string>
 
 #include "proxy/BodyBuffer.h"
+#include "proxy/BodyStream.h"
 #include "proxy/Gateway.h"
 #include "proxy/ResponseRelay.h"
 #include "proxy/ResponseSpool.h"
@@ -39,6 +40,9 @@ class ExchangeClient {
   virtual bool exchangeOutput() = 0;
   // The exchange is over; called last, nothing of the exchange runs after it.
   virtual void exchangeFinished(ExchangeEnd end) = 0;
+  // A streamed body's intake said Wait, and the upstream now takes bytes again: read the
+  // client (later in this loop iteration, not from inside the exchange).
+  virtual void exchangeWantsBody() = 0;
 
  protected:
   ~ExchangeClient() = default;
@@ -51,7 +55,9 @@ struct ExchangeRequest {
 
   std::string head;  // the request head for the upstream, complete
   BodyBuffer body;
+  BodyStream stream;  // used instead of `body` when streamed
   bool hasBody = false;
+  bool streamed = false;  // --proxy-request-buffering off: the body follows as it arrives
   bool headRequest = false;
   bool idempotent = false;  // GET, HEAD, OPTIONS, PUT, DELETE: may be retried once
   bool clientKeepAlive = true;
@@ -82,6 +88,25 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   // The client went away (logged as 499, as nginx does); the exchange ends silently.
   void abort();
   bool active() const { return state_ != State::Idle; }
+  // The client connection ends the exchange over the request (its streamed body broke the
+  // size limit, its framing or its deadline): the upstream connection is closed. True when a
+  // response had begun (then it is logged, and the client must be closed); false: nothing
+  // was logged and the client connection answers.
+  bool abandon();
+
+  // A streamed body (request().streamed): the client connection passes the bytes it decodes.
+  enum class BodyIntake : std::uint8_t {
+    Take,  // queue bytes with bodyData() / bodyEnd(), then bodyFlush()
+    Wait,  // not connected yet, or the upstream's queue is full: exchangeWantsBody() follows
+    Drop,  // the upstream answered, or stopped taking the request: drop the rest of the body
+  };
+  BodyIntake bodyIntake();
+  // After Take: how many client bytes may be decoded now (bodyData() for what they hold).
+  std::size_t bodyRoom() { return BodyStream::room(conn_->stream().output()); }
+  void bodyData(std::string_view data) { req_.stream.write(data, conn_->stream().output()); }
+  void bodyEnd() { req_.stream.end(conn_->stream().output()); }
+  // Sends what the upstream takes; the exchange may end in here.
+  void bodyFlush() { drive(); }
   // The server is shutting down: the client is told its connection ends after this response.
   void clientClosing() { relay_.clientClosing(); }
   // After ExchangeEnd::Upgraded: the upstream connection, now carrying the new protocol (its
@@ -104,6 +129,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   void onUpstreamEvents(UpstreamConnection& c) override;
   void onUpstreamTimeout(UpstreamConnection& c) override;
   void drive();
+  void sent();
   bool process();
   void bodyDone();
   void upstreamEnded(const char* why);
@@ -133,6 +159,8 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   bool uwsgi_ = false;   // the route speaks the uwsgi protocol: req_.head is its packet
   std::string packet_;   // scratch for the uwsgi packet, swapped into req_.head
   bool gotResponseBytes_ = false;
+  bool requestFailed_ = false;  // a write failed: the rest of the request is dropped
+  bool bodyWaiting_ = false;  // the client was told to Wait for a streamed body's intake
   reactor::Millis startedAt_ = 0;
   ResponseRelay relay_;
   ResponseSpool spool_;  // the relay writes into the client's output queue through it

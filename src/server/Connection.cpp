@@ -59,6 +59,7 @@ void Connection::beginShutdown() {
     case State::BufferingBody:
       close();  // its response counts as not started
       return;
+    case State::StreamingBody:
     case State::Proxying:
       exchange_->clientClosing();  // finishes within the grace period, then closes
       return;
@@ -108,6 +109,9 @@ void Connection::drive() {
       case State::Tunnelling:
         step = stepTunnelling();
         break;
+      case State::StreamingBody:
+        step = stepStreaming(readRounds);
+        break;
       case State::Closing:
       case State::ClosingThenLinger:
         step = stepClosing();
@@ -148,10 +152,7 @@ Connection::Step Connection::stepReading(int& readRounds, bool& waitingForOutput
   if (waitingForOutput) return stream_.writable() ? Step::Continue : Step::Wait;
   if (stream_.wantsRead()) {
     if (++readRounds > kMaxReadRounds) {
-      if (!posted_) {
-        posted_ = true;
-        ctx_.loop.post(this);
-      }
+      postSelf();
       waitingForOutput = true;  // not idle: more input is waiting
       return Step::Wait;
     }
@@ -177,7 +178,7 @@ Connection::Step Connection::stepReading(int& readRounds, bool& waitingForOutput
 // The client sent its last byte and every complete request is answered: drop a partial
 // request (and the reply held for its body), finish sending, close.
 Connection::Step Connection::peerFinished() {
-  if (state_ == State::ReadingBody) stream_.output().truncate(heldMark_);
+  if (state_ == State::ReadingBody && !bodyAnswered_) stream_.output().truncate(heldMark_);
   if (stream_.output().empty()) {
     close();
     return Step::Wait;
@@ -268,6 +269,7 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
     if (req.expectContinue && req.versionMinor == 1) out.append(http::kContinueResponse);
     heldMark_ = out.mark();
     out.hold(heldMark_);
+    bodyAnswered_ = false;
     body_ = http::BodyDecoder(
         chunked ? http::ResponseFraming::Chunked : http::ResponseFraming::ContentLength,
         req.contentLength);
@@ -291,6 +293,10 @@ bool Connection::consumeBody() {
   auto r = body_.feed(in.view(), used, [](std::string_view) {});  // discarded
   in.consume(used);
   if (r == http::BodyDecoder::Result::Error || body_.dataBytes() > ctx_.config.maxBodySize) {
+    if (bodyAnswered_) {
+      startClosing(true);  // its response is out: there is nothing left to answer
+      return false;
+    }
     stream_.output().truncate(heldMark_);  // the held reply is replaced by the error
     failRequest(r == http::BodyDecoder::Result::Error ? Status::BadRequest
                                                       : Status::ContentTooLarge);
@@ -370,10 +376,12 @@ void Connection::updateTimer() {
   if (!out.empty() && !stream_.writable()) {
     want = Deadline::Send;
     restart = out.takeProgress();
-  } else if (state_ == State::Proxying) {
+  } else if (state_ == State::Proxying ||
+             (state_ == State::StreamingBody && stream_.readingPaused())) {
     timer_.cancel();  // the upstream's own deadlines run; the client waits
     return;
   } else if (state_ == State::ReadingBody || state_ == State::BufferingBody ||
+             state_ == State::StreamingBody ||
              (state_ == State::ReadingHead && !stream_.input().empty())) {
     want = Deadline::Header;
   } else if (state_ == State::ReadingHead) {
@@ -390,14 +398,21 @@ void Connection::onTimeout() {
   // Only the header deadline means "the request is too slow": the others end the connection.
   bool requestTimedOut = deadline_ == Deadline::Header &&
                          (state_ == State::ReadingBody || state_ == State::BufferingBody ||
+                          state_ == State::StreamingBody ||
                           (state_ == State::ReadingHead && !stream_.input().empty()));
   if (!requestTimedOut) {
     close();
     return;
   }
   spdlog::debug("{}: request timed out", peer_.toString());
-  if (state_ == State::ReadingBody) stream_.output().truncate(heldMark_);
-  failRequest(Status::RequestTimeout);
+  if (state_ == State::StreamingBody) {
+    failStreamedBody(Status::RequestTimeout);
+  } else if (state_ == State::ReadingBody && bodyAnswered_) {
+    startClosing(true);  // the rest of an answered request's body is too slow: just close
+  } else {
+    if (state_ == State::ReadingBody) stream_.output().truncate(heldMark_);
+    failRequest(Status::RequestTimeout);
+  }
   drive();
 }
 
@@ -459,9 +474,18 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
   r.hasBody = chunked ||
               (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);
   r.body.reset();
-  // A chunked upload is buffered and de-chunked: its length goes in once it is known.
-  lengthLater_ = chunked;
-  ctx_.writeUpstreamHead(req, route, peer_, chunked, r.head);
+  // uWSGI reads CONTENT_LENGTH, which the uwsgi packet must carry: its bodies are buffered.
+  const bool uwsgi = ctx_.config.proxyRoutes[route].upstreams.front().protocol ==
+                     proxy::UpstreamUrl::Protocol::Uwsgi;
+  r.streamed = r.hasBody && !ctx_.config.proxyRequestBuffering && !uwsgi;
+  if (r.streamed) r.stream.reset(chunked);
+  // Buffered, a chunked upload is de-chunked and its length goes in once it is known;
+  // streamed, it is re-chunked.
+  lengthLater_ = chunked && !r.streamed;
+  ctx_.writeUpstreamHead(req, route, peer_,
+                         r.streamed ? LoopContext::ChunkedUpload::Rechunked
+                                    : LoopContext::ChunkedUpload::LengthLater,
+                         r.head);
   route_ = route;
   if (r.hasBody && req.expectContinue && req.versionMinor == 1) {
     stream_.output().append(http::kContinueResponse);  // we read the body, so we say go on
@@ -473,6 +497,11 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
   }
   stream_.input().consume(headLength);  // `req` is invalid from here on
   scanned_ = 0;
+  if (r.streamed) {
+    state_ = State::StreamingBody;
+    exchange_->start(route_);  // may end at once (no server left): exchangeFinished copes
+    return;
+  }
   if (r.hasBody) {
     state_ = State::BufferingBody;
     return;
@@ -532,13 +561,116 @@ Connection::Step Connection::stepProxying() {
   return Step::Wait;
 }
 
+// A streamed body: the upstream takes bytes at its own pace, and the client's are read no
+// faster. The exchange answers alongside, so the client's output is flushed here as well.
+Connection::Step Connection::stepStreaming(int& readRounds) {
+  if (!flushOutput()) return Step::Wait;  // closed, and close() ended the exchange
+  if (stream_.output().pendingBytes() < proxy::Exchange::kClientHighWater) {
+    exchange_->clientDrained();
+    if (state_ != State::StreamingBody) return Step::Continue;
+  }
+  if (exchange_->bodyIntake() == proxy::Exchange::BodyIntake::Wait) {
+    stream_.pauseReading();  // exchangeWantsBody() resumes
+    return Step::Wait;
+  }
+  if (stream_.readingPaused()) {
+    stream_.resumeReading();
+    restartDeadline_ = true;  // the client's body deadline counts only the client's delays
+  }
+  if (!stream_.input().empty()) {
+    streamBody();  // consumes input, or ends the body, or fails the request
+    return Step::Continue;
+  }
+  if (stream_.wantsRead()) {
+    if (++readRounds > kMaxReadRounds) {
+      postSelf();
+      return Step::Wait;
+    }
+    // Full cannot happen: the input is passed on before the next read.
+    if (stream_.readSome() == Stream::ReadResult::Failed) {
+      close();  // the client is gone: 499
+      return Step::Wait;
+    }
+    return Step::Continue;
+  }
+  if (stream_.eof()) {
+    spdlog::debug("{}: client closed the connection mid-body", peer_.toString());
+    close();  // 499
+  }
+  return Step::Wait;
+}
+
+// Decodes the body bytes in the input and passes them upstream, or drops them once the
+// upstream has answered.
+void Connection::streamBody() {
+  reactor::Buffer& in = stream_.input();
+  bool take = exchange_->bodyIntake() == proxy::Exchange::BodyIntake::Take;
+  std::string_view input = in.view();
+  if (take) input = input.substr(0, exchange_->bodyRoom());
+  std::uint64_t limit = ctx_.config.maxBodySize;
+  std::size_t used = 0;
+  auto result = body_.feed(input, used, [&](std::string_view data) {
+    // Nothing past the limit goes upstream (dataBytes() already counts `data`).
+    if (take && body_.dataBytes() <= limit) exchange_->bodyData(data);
+  });
+  in.consume(used);
+  if (result == http::BodyDecoder::Result::Error || body_.dataBytes() > limit) {
+    failStreamedBody(result == http::BodyDecoder::Result::Error ? Status::BadRequest
+                                                                : Status::ContentTooLarge);
+    return;
+  }
+  if (result == http::BodyDecoder::Result::Done) {
+    state_ = State::Proxying;  // first: the exchange may finish in bodyFlush()
+    stream_.pauseReading();
+    if (take) exchange_->bodyEnd();
+  }
+  if (take) exchange_->bodyFlush();
+}
+
+// The streamed body broke the limit, its framing or its deadline: the upstream connection
+// goes; the client gets the error, unless part of a response has reached it already.
+void Connection::failStreamedBody(Status status) {
+  spdlog::debug("{}: streamed request body failed: {}", peer_.toString(), http::code(status));
+  stream_.resumeReading();
+  if (exchange_->abandon()) {
+    close();
+    return;
+  }
+  failRequest(status);
+}
+
+void Connection::postSelf() {
+  if (posted_) return;
+  posted_ = true;
+  ctx_.loop.post(this);
+}
+
+void Connection::exchangeWantsBody() { postSelf(); }
+
 bool Connection::exchangeOutput() {
   if (stream_.wantsWrite() && stream_.flush() == OutputQueue::FlushResult::Failed) return false;
   if (!driving_) updateTimer();
+  // A response while the body waits for room upstream: its intake may be Drop now.
+  if (state_ == State::StreamingBody && stream_.readingPaused()) postSelf();
   return true;
 }
 
 void Connection::exchangeFinished(proxy::ExchangeEnd end) {
+  if (state_ == State::StreamingBody && end != proxy::ExchangeEnd::ClientGone) {
+    // Answered (or failed) before the whole body came. Keeping alive, the rest of the body is
+    // read and dropped, within the body deadline; closing, the connection lingers over it.
+    stream_.resumeReading();
+    restartDeadline_ = true;
+    if (end == proxy::ExchangeEnd::KeepAlive && !ctx_.shuttingDown) {
+      state_ = State::ReadingBody;
+      bodyAnswered_ = true;
+      heldMark_ = stream_.output().mark();
+    } else {
+      startClosing(true);
+    }
+    if (!driving_) drive();
+    return;
+  }
   switch (end) {
     case proxy::ExchangeEnd::KeepAlive:
       stream_.resumeReading();

@@ -45,6 +45,8 @@ class Connection final : public reactor::IoHandler,
     ReadingHead,          // waiting for or accumulating a request head (idle if none buffered)
     ReadingBody,          // discarding a request body; its response is held until it ends
     BufferingBody,        // reading a proxied request's body whole, before the upstream
+    StreamingBody,        // passing a proxied request's body upstream as it arrives, while
+                          // the exchange runs (it may answer before the body ends)
     Proxying,             // an upstream exchange answers; reading waits until it is over
     Tunnelling,           // upgraded (101): a byte tunnel to the upstream until both finish
     Closing,              // no more requests: send what is queued, then close
@@ -83,6 +85,9 @@ class Connection final : public reactor::IoHandler,
   Step stepLingering();
   Step stepProxying();
   Step stepTunnelling();
+  Step stepStreaming(int& readRounds);
+  void streamBody();
+  void failStreamedBody(http::Status status);
   void startProxy(const http::Request& req, std::size_t headLength, std::size_t route);
   bool bufferBody();
   proxy::Exchange& exchange();
@@ -91,6 +96,8 @@ class Connection final : public reactor::IoHandler,
   void exchangeFinished(proxy::ExchangeEnd end) override;
   void startTunnel();
   void tunnelEnded() override;
+  void exchangeWantsBody() override;
+  void postSelf();
   Step peerFinished();
   bool flushOutput();
   bool processInput();
@@ -121,6 +128,8 @@ class Connection final : public reactor::IoHandler,
   std::unique_ptr<proxy::Tunnel> tunnel_;      // made on the first upgrade
   std::size_t route_ = 0;         // the proxy route of the request being buffered
   bool lengthLater_ = false;      // the upstream head still lacks the body's Content-Length
+  bool bodyAnswered_ = false;     // the body being discarded belongs to an answered request:
+                                  // a failure closes the connection instead of answering
   reactor::Timer timer_;
   Deadline deadline_ = Deadline::Header;  // what timer_ means while it is armed
 };

@@ -76,8 +76,8 @@ const Route* LoopContext::route(std::string_view path) {
 }
 
 void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
-                                    const reactor::SocketAddress& peer, bool lengthLater,
-                                    std::string& out) {
+                                    const reactor::SocketAddress& peer,
+                                    ChunkedUpload chunked, std::string& out) {
   const ProxyRoute& r = config.proxyRoutes[route];
   // Every URL of a route shares the first one's path (the flag's validation sees to it).
   const proxy::UpstreamUrl& url = r.upstreams.front();
@@ -89,9 +89,11 @@ void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
   f.peerTrusted = !config.trustedProxies.empty() && config.trustedProxies.contains(peer);
   f.fallbackHost = fallbackHosts_[route];
   f.upgrade = http::requestsUpgrade(req);
-  if (!lengthLater && req.framing == http::BodyFraming::ContentLength) {
+  if (req.framing == http::BodyFraming::ContentLength) {
     f.body = proxy::ForwardInfo::Body::Length;
     f.contentLength = req.contentLength;
+  } else if (req.framing == http::BodyFraming::Chunked && chunked == ChunkedUpload::Rechunked) {
+    f.body = proxy::ForwardInfo::Body::Chunked;
   }
   out.clear();
   proxy::writeUpstreamRequestHead(req, f, out);

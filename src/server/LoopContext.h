@@ -55,11 +55,14 @@ class LoopContext {
   const Route* route(std::string_view path);
   // The normalised path route() was last asked about.
   const std::string& routedPath() const { return routePath_; }
+  // How a chunked upload goes upstream: buffered, its length is known only at its end (the
+  // head then ends without it, and the caller adds it); streamed, it is re-chunked.
+  enum class ChunkedUpload : std::uint8_t { LengthLater, Rechunked };
   // The head for the upstream of proxy route `route`, for the request route() was last
-  // asked about. `lengthLater`: the body's length is not known yet (a chunked upload being
-  // buffered); the head then ends without it, and the caller adds it.
+  // asked about.
   void writeUpstreamHead(const http::Request& req, std::size_t route,
-                         const reactor::SocketAddress& peer, bool lengthLater, std::string& out);
+                         const reactor::SocketAddress& peer, ChunkedUpload chunked,
+                         std::string& out);
 
   reactor::TimeoutList& timeouts(Deadline d) { return timeouts_[static_cast<std::size_t>(d)]; }
   RequestHandler& handler() { return handler_; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stack test: epserve in front of a real gunicorn (Debian's package) running a small WSGI app,
-# over TCP and over a unix socket: forwarded fields, uploads whole and chunked, a streamed
-# response arriving as it is produced, a large download intact, static files beside it.
+# over TCP and over a unix socket: forwarded fields, uploads whole and chunked (buffered, then
+# streamed with --proxy-request-buffering off), a streamed response arriving as it is produced,
+# a large download intact, static files beside it.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../tools/fixture.bash
 . "$(dirname "$0")/../tools/fixture.bash"
@@ -76,3 +77,17 @@ cmp -s "$WORK/big.md5" "$WORK/big.want" || fail "20 MB download differs"
 [ "$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/index.html")" = 200 ] || fail "static file"
 log_has 5 '"GET /unix/echo HTTP/1.1" 200 .* unix:' || fail "access log lacks the upstream field"
 pass "20 MB download, unix socket upstream, static files beside"
+
+# --- the same uploads streamed (--proxy-request-buffering off): the chunked one re-chunked.
+stop_pid "$SERVER_PID" 5 >/dev/null 2>&1
+SERVER_PID=""
+start_server --max-body-size 67108864 --proxy-request-buffering off \
+  --proxy "/app/=http://127.0.0.1:$APP_PORT"
+"${CURL[@]}" --data-binary @"$WORK/upload.bin" "$BASE/app/echo" >"$WORK/sup.json"
+[ "$(json_field md5 <"$WORK/sup.json")" = "$WANT" ] || fail "streamed upload md5: $(cat "$WORK/sup.json")"
+"${CURL[@]}" -H 'Transfer-Encoding: chunked' --data-binary @"$WORK/upload.bin" "$BASE/app/echo" \
+  >"$WORK/supc.json"
+[ "$(json_field md5 <"$WORK/supc.json")" = "$WANT" ] ||
+  fail "streamed chunked upload md5: $(cat "$WORK/supc.json")"
+[ "$(json_field te <"$WORK/supc.json")" = "chunked" ] || fail "not re-chunked: $(cat "$WORK/supc.json")"
+pass "5 MiB uploads streamed, with a length and re-chunked, arrive whole"
