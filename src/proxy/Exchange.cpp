@@ -62,9 +62,10 @@ void Exchange::start(std::size_t route) {
   p.date = ctx_.date();
   p.extraHeaders = ctx_.config.extraHeaders;
   p.upgradeOffered = req_.upgrade;
-  relay_.reset(p);
   uwsgi_ = ctx_.config.proxyRoutes[route].upstreams.front().protocol ==
            UpstreamUrl::Protocol::Uwsgi;
+  p.cgiHeads = uwsgi_;
+  relay_.reset(p);
   if (uwsgi_ && !encodeUwsgi(route)) return;
   connectNext();
 }

@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "http/CgiHead.h"
 #include "http/ChunkedEncoder.h"
 #include "http/HopByHop.h"
 #include "http/Response.h"
@@ -73,6 +74,28 @@ ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_
   limits.maxHeaderCount = http::kMaxHeaders - 8;
   for (;;) {
     std::string_view rest = input.substr(consumed);
+    if (params_.cgiHeads) {
+      std::size_t cgiLength = 0;
+      switch (http::cgiToHttpHead(rest, cgiHead_, cgiLength)) {
+        case http::CgiHead::Incomplete:
+          if (rest.size() > kMaxHead) {
+            error_ = "the response head is too large";
+            return Result::BadHead;
+          }
+          return Result::NeedMore;
+        case http::CgiHead::Invalid:
+          error_ = "an invalid CGI Status field";
+          return Result::BadHead;
+        case http::CgiHead::Converted:
+          if (cgiLength > kMaxHead) {
+            error_ = "the response head is too large";
+            return Result::BadHead;
+          }
+          return cgiHeadRead(cgiLength, limits, consumed, sink);
+        case http::CgiHead::NotCgi:
+          break;
+      }
+    }
     http::ResponseParseResult r = http::parseResponse(rest, params_.headRequest, parsed_, limits);
     if (r.status == http::ParseStatus::Incomplete) {
       if (rest.size() > kMaxHead) {
@@ -101,13 +124,35 @@ ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_
       error_ = "a transfer coding other than chunked";
       return Result::BadHead;
     }
-    writeHead(sink);  // before the views into `input` are given up
     consumed += r.consumed;
-    state_ = State::Body;
-    decoder_ = http::BodyDecoder(parsed_.framing, parsed_.contentLength);
-    keepAlive_ = parsed_.keepAlive && parsed_.framing != http::ResponseFraming::UntilClose;
-    return Result::NeedMore;
+    return headRead(sink);
   }
+}
+
+// The CGI head, now an HTTP/1.1 one in cgiHead_, goes through the same parser and checks.
+ResponseRelay::Result ResponseRelay::cgiHeadRead(std::size_t cgiLength,
+                                                 const http::ResponseLimits& limits,
+                                                 std::size_t& consumed, RelaySink& sink) {
+  http::ResponseParseResult r = http::parseResponse(cgiHead_, params_.headRequest, parsed_, limits);
+  if (r.status != http::ParseStatus::Complete || parsed_.interim()) {
+    error_ = r.status == http::ParseStatus::Error ? r.error : "an invalid CGI response head";
+    return Result::BadHead;
+  }
+  if (parsed_.framing == http::ResponseFraming::UntilClose &&
+      parsed_.find("Transfer-Encoding").data() != nullptr) {
+    error_ = "a transfer coding other than chunked";
+    return Result::BadHead;
+  }
+  consumed += cgiLength;
+  return headRead(sink);
+}
+
+ResponseRelay::Result ResponseRelay::headRead(RelaySink& sink) {
+  writeHead(sink);  // before the views into the head are given up
+  state_ = State::Body;
+  decoder_ = http::BodyDecoder(parsed_.framing, parsed_.contentLength);
+  keepAlive_ = parsed_.keepAlive && parsed_.framing != http::ResponseFraming::UntilClose;
+  return Result::NeedMore;
 }
 
 void ResponseRelay::writeHead(RelaySink& sink) {

@@ -35,6 +35,8 @@ class ResponseRelay {
     // The request asked to switch protocols (http::requestsUpgrade): its Upgrade value, which a
     // 101 must choose from. Empty: a 101 is refused.
     std::string_view upgradeOffered;
+    // The upstream may answer with a CGI head (a Status field instead of a status line): uwsgi.
+    bool cgiHeads = false;
   };
 
   enum class Result : std::uint8_t {
@@ -75,6 +77,9 @@ class ResponseRelay {
   enum class State : std::uint8_t { Head, Body, Done };
 
   Result readHead(std::string_view input, std::size_t& consumed, RelaySink& sink);
+  Result cgiHeadRead(std::size_t cgiLength, const http::ResponseLimits& limits,
+                     std::size_t& consumed, RelaySink& sink);
+  Result headRead(RelaySink& sink);
   void writeHead(RelaySink& sink);
   Result switchProtocols(RelaySink& sink);
   void writeData(std::string_view data, RelaySink& sink);
@@ -92,6 +97,7 @@ class ResponseRelay {
   std::uint64_t bodyBytes_ = 0;
   std::string_view error_;
   std::string head_;         // the client's head, reused
+  std::string cgiHead_;      // a CGI head rewritten as HTTP/1.1, reused
   std::string passThrough_;  // the response's end-to-end fields, reused
 };
 
