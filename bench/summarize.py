@@ -113,6 +113,8 @@ def main():
     f"- Machine: {meta.get('nproc', '?')} CPUs, {meta.get('cpu', '?')}, {meta.get('kernel', '?')}",
     f"- Pinning: {meta.get('pinning', '?')}",
   ]
+  if "proxy" in meta:
+    lines.append(f"- Proxy scenarios: {meta['proxy']}")
   versions = [f"{k[len('version '):]}: `{v}`" for k, v in meta.items() if k.startswith("version ")]
   lines.append("- Versions: " + "; ".join(versions))
   lines.append(f"- Command: `{meta.get('command', '?')}`")
