@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmarks epserve against nginx and lighttpd on loopback; writes bench/out/results.{tsv,md}.
-# Called by `make bench`; scenarios, knobs (ROUNDS, SERVERS, ...), caveats: bench/README.md.
+# Benchmarks epserve against nginx and lighttpd on loopback, as a static server and as a reverse
+# proxy; writes bench/out/results.{tsv,md}. Called by `make bench`; scenarios, knobs (ROUNDS,
+# SERVERS, FRONTS, ...), caveats: bench/README.md.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,7 +14,12 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 SERVERS=${SERVERS:-epserve nginx lighttpd}
-SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind file64k file256k file16m file64m large100 range}
+SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind file64k file256k file16m file64m large100 range proxy-small proxy-large proxy-pipeline proxy-callgrind}
+# The proxy scenarios' fronts: epserve --proxy, nginx proxy_pass, and wrk straight to the upstream.
+FRONTS=${FRONTS:-epserve nginx direct}
+# 32 client connections: both proxies keep at most 32 idle upstream connections, so more clients
+# would close and reopen upstream connections on every request and measure TCP setup instead.
+PROXY_CONNS=${PROXY_CONNS:-32}
 CALLGRIND_REQUESTS=${CALLGRIND_REQUESTS:-20000}
 CALLGRIND_ROUNDS=${CALLGRIND_ROUNDS:-$ROUNDS}
 QUIET_WAIT=${QUIET_WAIT:-20}
@@ -25,9 +31,13 @@ OUT=${OUT:-$BENCH/out}
 EPSERVE=${EPSERVE:-}
 
 readonly ALL_SERVERS="epserve nginx lighttpd"
-readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100 range"
+readonly ALL_FRONTS="epserve nginx direct"
+readonly PROXY_WRK_SCENARIOS="proxy-small proxy-large proxy-pipeline"
+readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100 range $PROXY_WRK_SCENARIOS proxy-callgrind"
 # `make bench` SCENARIOS=sweep: every file size against the peers (see bench/README.md).
 readonly SWEEP_SCENARIOS="file64k file256k large file16m file64m large100 range"
+# SCENARIOS=proxy: the reverse-proxy scenarios alone.
+readonly PROXY_SCENARIOS="$PROXY_WRK_SCENARIOS proxy-callgrind"
 readonly PACKAGES="wrk nginx lighttpd apache2-utils valgrind python3 curl"
 readonly C10K_CONNECTIONS=10000
 readonly HOST=127.0.0.1
@@ -51,16 +61,39 @@ toSeconds() {
 for s in $SERVERS; do
   contains "$ALL_SERVERS" "$s" || die "unknown server '$s' (known: $ALL_SERVERS)"
 done
+for s in $FRONTS; do
+  contains "$ALL_FRONTS" "$s" || die "unknown front '$s' (known: $ALL_FRONTS)"
+done
 [[ $SCENARIOS == sweep ]] && SCENARIOS=$SWEEP_SCENARIOS
+[[ $SCENARIOS == proxy ]] && SCENARIOS=$PROXY_SCENARIOS
 for s in $SCENARIOS; do
   contains "$ALL_SCENARIOS" "$s" || die "unknown scenario '$s' (known: $ALL_SCENARIOS)"
 done
+[[ $PROXY_CONNS =~ ^[1-9][0-9]*$ ]] || die "PROXY_CONNS must be a positive integer"
+
+isProxyScenario() { [[ $1 == proxy-* ]]; }
+# Which scenario kinds were asked for: servers and fronts are started only when needed.
+WANT_STATIC=no WANT_PROXY=no
+for s in $SCENARIOS; do
+  if isProxyScenario "$s"; then WANT_PROXY=yes; else WANT_STATIC=yes; fi
+done
+NEED_EPSERVE=no
+if { [[ $WANT_STATIC == yes ]] && contains "$SERVERS" epserve; } ||
+   { [[ $WANT_PROXY == yes ]] && contains "$FRONTS" epserve; }; then
+  NEED_EPSERVE=yes
+fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 [[ $(toSeconds "$DURATION") =~ ^[1-9][0-9]*$ ]] || die "DURATION must look like 10s, 2m or 10"
 [[ $(toSeconds "$WARMUP") =~ ^[0-9]+$ ]] || die "WARMUP must look like 2s or 0"
 [[ $QUIET_WAIT =~ ^[0-9]+$ ]] || die "QUIET_WAIT must be a number of seconds"
 DURATION_S=$(toSeconds "$DURATION")
 WARMUP_S=$(toSeconds "$WARMUP")
+if ! [[ $BASE_PORT =~ ^[1-9][0-9]*$ ]] || (( BASE_PORT + 40 > 65535 )); then
+  die "BASE_PORT must be a port number below 65496"
+fi
+# Ports: BASE_PORT + 0..2 static servers, + 10..12 their callgrind instances, + 20 the proxy
+# scenarios' upstream, + 21/22 the epserve and nginx fronts, + 30/31 the fronts under callgrind.
+UPSTREAM_PORT=$(( BASE_PORT + 20 ))
 
 # ---------------------------------------------------------------------------------------------
 # Build and tools
@@ -69,10 +102,10 @@ log "installing missing packages: checking $PACKAGES"
 # shellcheck disable=SC2086  # one argument per package
 bash "$REPO/scripts/install-deps.sh" $PACKAGES
 
-if contains "$SERVERS" epserve && [[ -n $EPSERVE ]]; then
+if [[ $NEED_EPSERVE == yes && -n $EPSERVE ]]; then
   [[ -x $EPSERVE ]] || die "EPSERVE=$EPSERVE is not an executable"
   log "benchmarking the prebuilt $EPSERVE"
-elif contains "$SERVERS" epserve; then
+elif [[ $NEED_EPSERVE == yes ]]; then
   EPSERVE=$REPO/build/bench/epserve
   log "building epserve (Release) in build/bench"
   cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF >/dev/null
@@ -171,8 +204,37 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# writeNginxConf DIR PORT [static|upstream|proxy]: the static peer, the proxy scenarios' upstream
+# (the same root, plus a header that shows a response came from it), or the proxy front.
 writeNginxConf() {
-  local dir=$1 port=$2
+  local dir=$1 port=$2 kind=${3:-static} httpExtra="" serverBody
+  case $kind in
+    static)
+      serverBody="root $DOCROOT;
+    index index.html;
+    error_page 404 /noIndex.html;" ;;
+    upstream)
+      # Cached open files make the upstream cheap, so the shared core's time goes to the front.
+      httpExtra="open_file_cache max=64 inactive=60s;
+  open_file_cache_valid 60s;"
+      serverBody="root $DOCROOT;
+    index index.html;
+    add_header X-Bench-Upstream nginx;" ;;
+    proxy)
+      # The issue's configuration: HTTP/1.1 to an upstream block keeping 32 idle connections, and
+      # no Connection header, so they stay alive. No temp files: epserve streams through at most
+      # 64 KiB of memory, nginx relays through its in-memory proxy_buffers alone then.
+      httpExtra="upstream bench_upstream {
+    server $HOST:$UPSTREAM_PORT;
+    keepalive 32;
+  }"
+      serverBody="location / {
+      proxy_pass http://bench_upstream;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_max_temp_file_size 0;
+    }" ;;
+  esac
   mkdir -p "$dir/tmp"
   cat >"$dir/nginx.conf" <<EOF
 # One process (no master), like epserve and lighttpd here; root needs no user directive then.
@@ -203,11 +265,10 @@ http {
   }
   default_type application/octet-stream;
   charset utf-8;
+  $httpExtra
   server {
     listen $HOST:$port backlog=4096;
-    root $DOCROOT;
-    index index.html;
-    error_page 404 /noIndex.html;
+    $serverBody
   }
 }
 EOF
@@ -238,7 +299,8 @@ EOF
 }
 
 # startServer NAME PORT [callgrind]: starts one pinned server and waits (bounded) until it answers;
-# its PID is left in STARTED_PID.
+# its PID is left in STARTED_PID. NAME is a static server, `upstream` (nginx, for the proxy
+# scenarios), or `proxy-epserve` / `proxy-nginx` (fronts proxying everything to the upstream).
 startServer() {
   local name=$1 port=$2 mode=${3:-plain} dir cmd prefix pid waitLimit=100
   dir=$OUT/conf/$name-$port
@@ -253,9 +315,16 @@ startServer() {
     epserve)
       cmd=("$EPSERVE" --access-log off --log-level warn -i "$HOST" -p "$port" -r "$DOCROOT"
            --max-connections 20000) ;;
-    nginx)
-      writeNginxConf "$dir" "$port"
+    nginx | upstream | proxy-nginx)
+      local kind=static
+      [[ $name == upstream ]] && kind=upstream
+      [[ $name == proxy-nginx ]] && kind=proxy
+      writeNginxConf "$dir" "$port" "$kind"
       cmd=(nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log") ;;
+    proxy-epserve)
+      # `/` is the shortest prefix: every path goes upstream, the target unchanged.
+      cmd=("$EPSERVE" --access-log off --log-level warn -i "$HOST" -p "$port" -r "$DOCROOT"
+           --max-connections 20000 --proxy "/=http://$HOST:$UPSTREAM_PORT") ;;
     lighttpd)
       writeLighttpdConf "$dir" "$port"
       cmd=(lighttpd -D -f "$dir/lighttpd.conf") ;;
@@ -388,6 +457,11 @@ scenarioParams() {
       CONNS=$C10K_CONNECTIONS; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
       # One wrk thread cycling 10k sockets: the default 2 s timeout would count queueing as errors.
       WRK_ARGS+=(--timeout 10s) ;;
+    proxy-small | proxy-callgrind) CONNS=$PROXY_CONNS; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES ;;
+    proxy-large) CONNS=10; URLPATH=/1m.bin; WANT_BYTES=1048576; METRIC=MB/s ;;
+    proxy-pipeline)
+      CONNS=$PROXY_CONNS; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
+      WRK_ARGS=(-s "$BENCH/pipeline.lua") ;;
   esac
 }
 
@@ -406,19 +480,28 @@ client() {
   return "$rc"
 }
 
-# checkAt NAME PORT SCENARIO: the response the scenario will hammer is the one it should be.
+# checkAt NAME PORT SCENARIO: the response the scenario will hammer is the one it should be; in
+# the proxy scenarios it must also carry the upstream's X-Bench-Upstream header, so a front that
+# answered by itself (from its own root, or with an error page of the right size) fails.
 checkAt() {
-  local name=$1 port=$2 scen=$3 got
+  local name=$1 port=$2 scen=$3 got heads
   scenarioParams "$scen"
-  if [[ $scen == pipeline ]]; then
-    got=$(timeout 20 python3 "$BENCH/probe.py" "$HOST" "$port" "$URLPATH" 16 "$WANT_STATUS" \
-            "$WANT_BYTES" 2>&1) || { log "check $scen $name: $got"; return 1; }
+  if [[ $scen == pipeline || $scen == proxy-pipeline ]]; then
+    local probeArgs=()
+    isProxyScenario "$scen" && probeArgs=(--want-header x-bench-upstream)
+    got=$(timeout 20 python3 "$BENCH/probe.py" "${probeArgs[@]}" "$HOST" "$port" "$URLPATH" 16 \
+            "$WANT_STATUS" "$WANT_BYTES" 2>&1) || { log "check $scen $name: $got"; return 1; }
     return 0
   fi
-  got=$(curl -s -o /dev/null --max-time 20 -w '%{http_code} %{size_download}' "${CURL_ARGS[@]}" \
-          "http://$HOST:$port$URLPATH" 2>/dev/null) || true
+  heads=$OUT/raw/check-$name-$port.headers
+  got=$(curl -s -o /dev/null -D "$heads" --max-time 20 -w '%{http_code} %{size_download}' \
+          "${CURL_ARGS[@]}" "http://$HOST:$port$URLPATH" 2>/dev/null) || true
   if [[ $got != "$WANT_STATUS $WANT_BYTES" ]]; then
     log "check $scen $name: got '$got', want '$WANT_STATUS $WANT_BYTES'"
+    return 1
+  fi
+  if isProxyScenario "$scen" && ! grep -qi '^x-bench-upstream:' "$heads"; then
+    log "check $scen $name: the response did not come from the upstream (no X-Bench-Upstream)"
     return 1
   fi
 }
@@ -427,7 +510,7 @@ TSV=$OUT/results.tsv
 TSV_COLUMNS=(round scenario server status metric value requests p50_ms p99_ms max_ms socket_errors
          non2xx3xx cpu_s cpu_us_per_req rss_before_kb hwm_during_kb rss_after_kb hwm_reset
          rss_per_conn_bytes ir_per_req other_cpu_pct srv_core_pct cli_core_pct
-         srv_cpu_ms_per_mb wrk_cpu_ms_per_mb)
+         srv_cpu_ms_per_mb wrk_cpu_ms_per_mb upstream_cpu_us_per_req)
 (IFS=$'\t'; printf '%s\n' "${TSV_COLUMNS[*]}") >"$TSV"
 
 # row FIELD=VALUE...: appends one line to results.tsv; unnamed fields are NA.
@@ -443,16 +526,28 @@ row() {
 
 FAILURES=0
 
-# runWrk ROUND SCENARIO SERVER: correctness check, warm-up, measured run; one results.tsv row.
+# runWrk ROUND SCENARIO SERVER [PROCESS]: correctness check, warm-up, measured run; one
+# results.tsv row for SERVER. PROCESS (default SERVER) names the entry of PID_OF/PORT_OF that wrk
+# loads: the proxy scenarios' fronts are `proxy-epserve`, `proxy-nginx` and `upstream` (direct).
+# The row's CPU is that process's alone; a front's upstream is read apart (upstream_cpu_us_per_req).
 runWrk() {
-  local round=$1 scen=$2 name=$3 port pid raw t0 t1 rb ha ra hwmReset=NA
+  local round=$1 scen=$2 name=$3 key=${4:-$3} port pid raw t0 t1 rb ha ra hwmReset=NA
   local -A w=()
-  if [[ -z ${PID_OF[$name]:-} ]] || ! ours "${PID_OF[$name]}"; then
+  if [[ -z ${PID_OF[$key]:-} ]] || ! ours "${PID_OF[$key]}"; then
     row round="$round" scenario="$scen" server="$name" status=server-down
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
-  port=${PORT_OF[$name]}
+  local upid=""
+  if isProxyScenario "$scen" && [[ $key != upstream ]]; then
+    if [[ -z ${PID_OF[upstream]:-} ]] || ! ours "${PID_OF[upstream]}"; then
+      row round="$round" scenario="$scen" server="$name" status=upstream-down
+      FAILURES=$(( FAILURES + 1 ))
+      return 0
+    fi
+    upid=${PID_OF[upstream]}
+  fi
+  port=${PORT_OF[$key]}
   if [[ $scen == c10k ]]; then
     # A fresh process, so its resident memory is not what earlier scenarios left in its heap.
     stopPid "${PID_OF[$name]}"
@@ -464,7 +559,7 @@ runWrk() {
     fi
     PID_OF[$name]=$STARTED_PID
   fi
-  pid=${PID_OF[$name]}
+  pid=${PID_OF[$key]}
   if ! checkAt "$name" "$port" "$scen"; then
     row round="$round" scenario="$scen" server="$name" status=check-failed
     FAILURES=$(( FAILURES + 1 ))
@@ -488,11 +583,14 @@ runWrk() {
   local b0 c0 ns0 sc0 cc0
   b0=$(machineBusy); c0=$(childTicks); ns0=$(date +%s%N)
   sc0=$(coreTicks "$SERVER_CPU"); cc0=$(coreTicks "$CLIENT_CPU")
+  local u0=0 u1=0
+  [[ -z $upid ]] || u0=$(cpuTicks "$upid")
   t0=$(cpuTicks "$pid")
   if ! client "$raw.txt" "$bound" wrk -t1 -c"$CONNS" -d"$DURATION" "${WRK_ARGS[@]}" "$url"; then
     log "wrk failed for $scen $name; see $raw.txt"
   fi
   t1=$(cpuTicks "$pid")
+  [[ -z $upid ]] || u1=$(cpuTicks "$upid")
   # Each core's busy share over the run: on loopback the kernel's transmit work for the server's
   # bytes can run on the client's core (softirq on ACK), which the per-process times hide.
   local srvCore cliCore sc1 cc1
@@ -501,10 +599,11 @@ runWrk() {
     t = y[2] - x[2]; if (t > 0) printf "%.0f", (y[1] - x[1]) * 100 / t; else print "NA" }')
   cliCore=$(awk -v a="$cc0" -v b="$cc1" 'BEGIN { split(a, x, " "); split(b, y, " ");
     t = y[2] - x[2]; if (t > 0) printf "%.0f", (y[1] - x[1]) * 100 / t; else print "NA" }')
-  # CPU spent by neither this server nor wrk (other jobs, ksoftirqd, kworkers), in % of one core:
-  # a shared machine shows up here, and summarize.py flags the runs it may have slowed.
+  # CPU spent by neither this server (nor its upstream) nor wrk (other jobs, ksoftirqd, kworkers),
+  # in % of one core: a shared machine shows up here, and summarize.py flags the runs it may have
+  # slowed.
   local otherPct
-  otherPct=$(awk -v b=$(( $(machineBusy) - b0 )) -v s=$(( t1 - t0 )) \
+  otherPct=$(awk -v b=$(( $(machineBusy) - b0 )) -v s=$(( t1 - t0 + u1 - u0 )) \
                -v c=$(( $(childTicks) - c0 )) -v ns=$(( $(date +%s%N) - ns0 )) -v h="$CLK_TCK" \
                'BEGIN { o = (b - s - c) / h; if (o < 0) o = 0; printf "%.0f", o * 1e11 / ns }')
   ha=$(statusKb "$pid" VmHWM)
@@ -532,6 +631,9 @@ runWrk() {
   cpuS=$(awk -v t=$(( t1 - t0 )) -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')
   cpuUs=$(awk -v t=$(( t1 - t0 )) -v h="$CLK_TCK" -v n="$reqs" \
             'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / h / n; else print "NA" }')
+  local upUs=NA
+  [[ -z $upid ]] || upUs=$(awk -v t=$(( u1 - u0 )) -v h="$CLK_TCK" -v n="$reqs" \
+            'BEGIN { if (n > 0) printf "%.2f", t * 1e6 / h / n; else print "NA" }')
   if [[ $scen == c10k ]]; then
     perConn=$(awk -v a="$ha" -v b="$rb" -v c="$CONNS" 'BEGIN { printf "%.0f", (a - b) * 1024 / c }')
   fi
@@ -542,34 +644,42 @@ runWrk() {
       socket_errors="$sockErr" non2xx3xx="${w[status]}" cpu_s="$cpuS" cpu_us_per_req="$cpuUs" \
       rss_before_kb="$rb" hwm_during_kb="$ha" rss_after_kb="$ra" hwm_reset="$hwmReset" \
       rss_per_conn_bytes="$perConn" other_cpu_pct="$otherPct" srv_core_pct="$srvCore" \
-      cli_core_pct="$cliCore" srv_cpu_ms_per_mb="$srvPerMb" wrk_cpu_ms_per_mb="$wrkPerMb"
+      cli_core_pct="$cliCore" srv_cpu_ms_per_mb="$srvPerMb" wrk_cpu_ms_per_mb="$wrkPerMb" \
+      upstream_cpu_us_per_req="$upUs"
   log "r$round $scen $name: $value $METRIC, p99 $(awk -v v="${w[p99_us]}" "$ms") ms," \
-      "socket errors $sockErr, CPU ${cpuUs} us/req, other CPU ${otherPct}%," \
+      "socket errors $sockErr, CPU ${cpuUs} us/req (upstream ${upUs}), other CPU ${otherPct}%," \
       "cores busy: server ${srvCore}% wrk ${cliCore}%"
   sleep 1
 }
 
-# runCallgrind ROUND SERVER: a fresh server under callgrind, CALLGRIND_REQUESTS keep-alive GETs of
-# /index.html counted (ab -k sends an exact number, wrk does not); Ir of the server / requests.
+# runCallgrind ROUND SCENARIO SERVER PROCESS PORT: a fresh PROCESS (startServer's name) under
+# callgrind on PORT, CALLGRIND_REQUESTS keep-alive GETs of /index.html counted (ab -k sends an exact
+# number, wrk does not); Ir of that process / requests, in a SCENARIO row for SERVER. For
+# proxy-callgrind the front runs under valgrind and the upstream natively, so only the front counts.
 runCallgrind() {
-  local round=$1 name=$2 port pid raw total completed failed
-  port=$(( BASE_PORT + 10 + $(idxOf "$name") ))
-  if ! portFree "$port"; then
-    log "port $port busy"
-    row round="$round" scenario=callgrind server="$name" status=port-busy
+  local round=$1 scen=$2 name=$3 key=$4 port=$5 pid raw total completed failed checkScen=small
+  isProxyScenario "$scen" && checkScen=$scen
+  if isProxyScenario "$scen" && { [[ -z ${PID_OF[upstream]:-} ]] || ! ours "${PID_OF[upstream]}"; }; then
+    row round="$round" scenario="$scen" server="$name" status=upstream-down
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
-  rm -f "$OUT/callgrind/$name".*.out
-  if ! startServer "$name" "$port" callgrind; then
-    row round="$round" scenario=callgrind server="$name" status=server-down
+  if ! portFree "$port"; then
+    log "port $port busy"
+    row round="$round" scenario="$scen" server="$name" status=port-busy
+    FAILURES=$(( FAILURES + 1 ))
+    return 0
+  fi
+  rm -f "$OUT/callgrind/$key".*.out
+  if ! startServer "$key" "$port" callgrind; then
+    row round="$round" scenario="$scen" server="$name" status=server-down
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
   pid=$STARTED_PID
-  raw=$OUT/raw/r$round-callgrind-$name
+  raw=$OUT/raw/r$round-$scen-$name
   local url="http://$HOST:$port/index.html" status=ok
-  if ! checkAt "$name" "$port" small; then
+  if ! checkAt "$name" "$port" "$checkScen"; then
     status=check-failed
   else
     client "$raw.warmup.txt" 300 ab -q -k -n 2000 -c 10 "$url" || true
@@ -593,7 +703,7 @@ runCallgrind() {
   wait_until 120 0.5 exited_or_woken || true
   stopPid "$pid" 1
   if [[ $status != ok ]]; then
-    row round="$round" scenario=callgrind server="$name" status="$status"
+    row round="$round" scenario="$scen" server="$name" status="$status"
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
@@ -606,17 +716,17 @@ runCallgrind() {
   failed=$(awk '/^Failed requests:/ { print $3 }' "$raw.txt")
   # "totals:" is a profile's whole Ir count ("summary:" in older valgrinds); one file per process.
   total=$(awk '/^totals:/ { t += $2; n++ } /^summary:/ { s += $2 } END { print n ? t : s }' \
-            "$OUT/callgrind/$name".*.out 2>/dev/null || echo 0)
+            "$OUT/callgrind/$key".*.out 2>/dev/null || echo 0)
   if [[ -z $completed ]] || (( completed == 0 || total == 0 )); then
-    row round="$round" scenario=callgrind server="$name" status=run-failed
+    row round="$round" scenario="$scen" server="$name" status=run-failed
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
   local irPerReq
   irPerReq=$(awk -v t="$total" -v n="$completed" 'BEGIN { printf "%.0f", t / n }')
-  row round="$round" scenario=callgrind server="$name" status=ok metric=Ir/req value="$irPerReq" \
+  row round="$round" scenario="$scen" server="$name" status=ok metric=Ir/req value="$irPerReq" \
       requests="$completed" socket_errors="${failed:-NA}" ir_per_req="$irPerReq"
-  log "r$round callgrind $name: $irPerReq instructions/request over $completed requests"
+  log "r$round $scen $name: $irPerReq instructions/request over $completed requests"
 }
 
 idxOf() {
@@ -624,18 +734,28 @@ idxOf() {
   for s in $ALL_SERVERS; do [[ $s == "$1" ]] && { echo $i; return; }; i=$(( i + 1 )); done
 }
 
+# frontProcess FRONT: the startServer name (and PID_OF key) wrk loads for that front.
+frontProcess() {
+  case $1 in
+    epserve) echo proxy-epserve ;;
+    nginx) echo proxy-nginx ;;
+    direct) echo upstream ;;
+  esac
+}
+
 # ---------------------------------------------------------------------------------------------
 # Header facts for results.md
 
 versionOf() {
   case $1 in
-    epserve) "$EPSERVE" --version 2>&1 | head -1 || true ;;
+    epserve) [[ -z $EPSERVE ]] || "$EPSERVE" --version 2>&1 | head -1 || true ;;
     nginx) nginx -v 2>&1 | awk '{ print $3; exit }' ;;
     lighttpd) lighttpd -v 2>&1 | awk '{ print $1; exit }' ;;
   esac
 }
 
 COMMAND="ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP SERVERS='$SERVERS' SCENARIOS='$SCENARIOS'"
+[[ $WANT_PROXY == no ]] || COMMAND+=" FRONTS='$FRONTS' PROXY_CONNS=$PROXY_CONNS"
 COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
 {
   printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -644,21 +764,34 @@ COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
   printf 'kernel\t%s\n' "$(uname -sr)"
   printf 'command\t%s\n' "$COMMAND"
   printf 'pinning\tservers on CPU %s, wrk -t1 / ab on CPU %s\n' "$SERVER_CPU" "$CLIENT_CPU"
-  for s in $SERVERS; do printf 'version %s\t%s\n' "$s" "$(versionOf "$s")"; done
+  [[ $WANT_PROXY == no ]] ||
+    printf 'proxy\tupstream nginx on CPU %s with the front, %s client connections\n' \
+      "$SERVER_CPU" "$PROXY_CONNS"
+  versioned=""
+  [[ $WANT_STATIC == no ]] || versioned=$SERVERS
+  [[ $WANT_PROXY == no ]] || versioned+=" nginx $FRONTS"
+  for s in $ALL_SERVERS; do
+    contains "$versioned" "$s" && printf 'version %s\t%s\n' "$s" "$(versionOf "$s")"
+  done
   printf 'version wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1,2)"
   printf 'version ab\t%s\n' "$(ab -V 2>&1 | awk '{ print "ApacheBench", $5; exit }')"
   printf 'version valgrind\t%s\n' "$(valgrind --version)"
   printf 'index_bytes\t%s\n' "$INDEX_BYTES"
   printf 'notfound_bytes\t%s\n' "$NOTFOUND_BYTES"
+  printf 'proxy_conns\t%s\n' "$PROXY_CONNS"
   printf 'duration\t%s\n' "${DURATION_S} s"
   printf 'rounds\t%s\n' "$ROUNDS"
 } >"$OUT/meta.tsv"
 
 # ---------------------------------------------------------------------------------------------
-# Main: start the plain servers once; each round runs every scenario on each server in turn.
+# Main: start the plain servers (and for the proxy scenarios the upstream and the fronts) once;
+# each round runs every scenario on each server (or front) in turn.
 
-WRK_SCENARIOS=""
-for s in $SCENARIOS; do [[ $s != callgrind ]] && WRK_SCENARIOS+="$s "; done
+WRK_SCENARIOS="" PROXY_WRK=""
+for s in $SCENARIOS; do
+  [[ $s == callgrind || $s == proxy-callgrind ]] && continue
+  if isProxyScenario "$s"; then PROXY_WRK+="$s "; else WRK_SCENARIOS+="$s "; fi
+done
 
 if [[ -n $WRK_SCENARIOS ]]; then
   for name in $SERVERS; do
@@ -673,16 +806,50 @@ if [[ -n $WRK_SCENARIOS ]]; then
   done
 fi
 
+# One upstream for every front and for the whole run, pinned to the fronts' core like they are.
+if [[ $WANT_PROXY == yes ]]; then
+  procs=(upstream)
+  if [[ -n $PROXY_WRK ]]; then
+    for front in $FRONTS; do [[ $front == direct ]] || procs+=("$(frontProcess "$front")"); done
+  fi
+  for proc in "${procs[@]}"; do
+    case $proc in
+      upstream) port=$UPSTREAM_PORT ;;
+      proxy-epserve) port=$(( UPSTREAM_PORT + 1 )) ;;
+      proxy-nginx) port=$(( UPSTREAM_PORT + 2 )) ;;
+    esac
+    portFree "$port" || die "port $port (for $proc) is in use; set BASE_PORT"
+    if startServer "$proc" "$port"; then
+      PID_OF[$proc]=$STARTED_PID
+      PORT_OF[$proc]=$port
+    else
+      log "warning: $proc is not running; its rows will say server-down or upstream-down"
+    fi
+  done
+fi
+
 for (( round = 1; round <= ROUNDS; round++ )); do
   for scen in $SCENARIOS; do
-    for name in $SERVERS; do
-      if [[ $scen == callgrind ]]; then
-        (( round <= CALLGRIND_ROUNDS )) || continue
-        runCallgrind "$round" "$name"
-      else
-        runWrk "$round" "$scen" "$name"
-      fi
-    done
+    if [[ $scen == proxy-callgrind ]]; then
+      (( round <= CALLGRIND_ROUNDS )) || continue
+      for front in $FRONTS; do
+        # direct has no front to count: the upstream's own cost is nginx's static callgrind row.
+        [[ $front == direct ]] && continue
+        runCallgrind "$round" "$scen" "$front" "$(frontProcess "$front")" \
+          $(( UPSTREAM_PORT + 10 + $(idxOf "$front") ))
+      done
+    elif isProxyScenario "$scen"; then
+      for front in $FRONTS; do runWrk "$round" "$scen" "$front" "$(frontProcess "$front")"; done
+    else
+      for name in $SERVERS; do
+        if [[ $scen == callgrind ]]; then
+          (( round <= CALLGRIND_ROUNDS )) || continue
+          runCallgrind "$round" callgrind "$name" "$name" $(( BASE_PORT + 10 + $(idxOf "$name") ))
+        else
+          runWrk "$round" "$scen" "$name"
+        fi
+      done
+    fi
   done
 done
 

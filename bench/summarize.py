@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Turns bench/out/results.tsv (one row per run, written by bench/run.sh) into results.md:
-# per scenario and server the median, min-max, p99, CPU per request and epserve's ratio to peers.
+# per scenario and server the median, min-max, p99, CPU per request and epserve's ratio to peers;
+# for the proxy scenarios (servers are the fronts) also the upstream's CPU and issue 10's targets.
 """Usage: summarize.py OUT_DIR   (reads OUT_DIR/results.tsv and meta.tsv, writes results.md)."""
 import csv
 import statistics
@@ -23,7 +24,17 @@ DESCRIPTIONS = {
   "pipeline": "GET /index.html, 16 requests pipelined per write, 50 connections",
   "c10k": "GET /index.html over 10,000 concurrent keep-alive connections",
   "callgrind": "instructions (callgrind Ir) per keep-alive GET /index.html, ab -k -c 10",
+  "proxy-small": "GET /index.html ({index} B) through the front to the upstream nginx, keep-alive, "
+                 "{proxyConns} connections",
+  "proxy-large": "GET /1m.bin (1 MiB) through the front, keep-alive, 10 connections",
+  "proxy-pipeline": "GET /index.html through the front, 16 requests pipelined per write, "
+                    "{proxyConns} connections",
+  "proxy-callgrind": "instructions (callgrind Ir) of the front alone per proxied keep-alive "
+                     "GET /index.html, ab -k -c 10 (the upstream runs natively)",
 }
+# Issue 10's targets for proxy-small: epserve's req/s over nginx's, and its CPU/req over nginx's.
+TARGET_RATE = 1.3
+TARGET_CPU = 0.6
 OTHER_WARN_PCT = 15
 
 
@@ -90,6 +101,7 @@ def main():
       "cliCore": median(num(r.get("cli_core_pct")) for r in ok),
       "srvPerMb": median(num(r.get("srv_cpu_ms_per_mb")) for r in ok),
       "wrkPerMb": median(num(r.get("wrk_cpu_ms_per_mb")) for r in ok),
+      "upstreamCpu": median(num(r.get("upstream_cpu_us_per_req")) for r in ok),
       "runs": len(ok),
       "failed": sorted({r["status"] for r in runs if r["status"] != "ok"}),
       "rows": ok,
@@ -101,6 +113,8 @@ def main():
     f"- Machine: {meta.get('nproc', '?')} CPUs, {meta.get('cpu', '?')}, {meta.get('kernel', '?')}",
     f"- Pinning: {meta.get('pinning', '?')}",
   ]
+  if "proxy" in meta:
+    lines.append(f"- Proxy scenarios: {meta['proxy']}")
   versions = [f"{k[len('version '):]}: `{v}`" for k, v in meta.items() if k.startswith("version ")]
   lines.append("- Versions: " + "; ".join(versions))
   lines.append(f"- Command: `{meta.get('command', '?')}`")
@@ -155,7 +169,39 @@ def main():
                    f"| {fmt(col('rss_after_kb'), 0)} | {fmt(col('rss_per_conn_bytes'), 0)} "
                    f"| {'/'.join(resets)} |")
 
-  sizes = {"index": meta.get("index_bytes", "?"), "notfound": meta.get("notfound_bytes", "?")}
+  proxied = [(scen, server) for scen in scenarios if scen.startswith("proxy-")
+             and scen != "proxy-callgrind" for server in servers
+             if (scen, server) in stats and stats[(scen, server)]["rows"]]
+  if proxied:
+    lines += ["", "Proxy scenarios (servers are the fronts; *direct* is wrk straight to the "
+              "upstream nginx, pinned with the front): the front's CPU and the upstream's, per "
+              "request (medians over runs). *front ÷ direct* is the front's throughput as a share "
+              "of the upstream's own.", "",
+              "| scenario | front | metric | median | p99 ms | front CPU µs/req "
+              "| upstream CPU µs/req | front + upstream | server core busy % | front ÷ direct |",
+              "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for scen, server in proxied:
+      s = stats[(scen, server)]
+      direct = stats.get((scen, "direct"))
+      both = (s["cpu"] + s["upstreamCpu"]) if s["cpu"] is not None \
+          and s["upstreamCpu"] is not None else None
+      rel = "—" if server == "direct" or direct is None else ratio(s["median"], direct["median"])
+      lines.append(f"| {scen} | {server} | {s['metric']} | {fmt(s['median'])} | {fmt(s['p99'], 2)} "
+                   f"| {fmt(s['cpu'], 2)} | {fmt(s['upstreamCpu'], 2)} | {fmt(both, 2)} "
+                   f"| {fmt(s['srvCore'], 0)} | {rel} |")
+    ep, ng = stats.get(("proxy-small", "epserve")), stats.get(("proxy-small", "nginx"))
+    if ep and ng and ep["rows"] and ng["rows"]:
+      rate = ep["median"] / ng["median"] if ng["median"] else None
+      cpu = ep["cpu"] / ng["cpu"] if ep["cpu"] is not None and ng["cpu"] else None
+      verdict = lambda ok: "met" if ok else "not met"
+      lines += ["", "Issue 10's targets for proxy-small: epserve ÷ nginx req/s = "
+                f"{fmt(rate, 2)} (target ≥ {TARGET_RATE}: "
+                f"{verdict(rate is not None and rate >= TARGET_RATE)}); epserve ÷ nginx front CPU "
+                f"µs/req = {fmt(cpu, 2)} (target ≤ {TARGET_CPU}: "
+                f"{verdict(cpu is not None and cpu <= TARGET_CPU)})."]
+
+  sizes = {"index": meta.get("index_bytes", "?"), "notfound": meta.get("notfound_bytes", "?"),
+           "proxyConns": meta.get("proxy_conns", "?")}
   lines += ["", "Scenarios:", ""]
   for scen in scenarios:
     lines.append(f"- **{scen}**: {DESCRIPTIONS.get(scen, scen).format(**sizes)}")
