@@ -520,3 +520,16 @@ TEST_CASE("upstream head: generated client heads keep every invariant") {
     CHECK(count(out, "\r\n\r\n") == 1);
   }
 }
+
+TEST_CASE("upstream head: client addresses are formatted as inet_ntop would") {
+  for (const char* ip : {"0.0.0.0", "1.2.3.4", "10.0.100.9", "99.100.101.255", "255.255.255.255",
+                         "::ffff:192.0.2.9", "::1", "2001:db8::7"}) {
+    CAPTURE(ip);
+    const SocketAddress a = peerAt(ip);
+    char buf[64];
+    const std::size_t n = epserve::proxy::formatClientIp(a, buf, sizeof buf);
+    std::string want = ip;
+    if (want.starts_with("::ffff:")) want = want.substr(7);
+    CHECK(std::string(buf, n) == want);
+  }
+}
