@@ -16,7 +16,7 @@ HOST=127.0.0.1
 
 log() { printf '[memcheck] %s\n' "$*" >&2; }
 
-bash scripts/install-deps.sh build-essential cmake libspdlog-dev libcxxopts-dev valgrind curl \
+bash scripts/install-deps.sh build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev valgrind curl python3 \
   netcat-openbsd
 # Sanitizers and valgrind do not mix: this build has none. Debug keeps frames in the reports.
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DEPSERVE_SANITIZE=OFF -DEPSERVE_TESTS=OFF \
@@ -29,6 +29,7 @@ PID=""
 HOLD_FD=""
 cleanup() {
   if [ -n "$PID" ]; then stop_pid -s KILL "$PID" 0 || true; fi
+  if [ -n "${UPSTREAM_PID:-}" ]; then stop_pid "$UPSTREAM_PID" 5 || true; fi
   if [ "${KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -48,6 +49,32 @@ echo 'b' >"$ROOT/plain/b.txt"
 echo 'secret' >"$ROOT/.hidden"
 echo 'ok' >"$ROOT/.well-known/probe.txt"
 
+# An HTTP/1.1 upstream for the proxy routes (Python's http.server, keep-alive): a small answer,
+# a 1 MB one (spooled for a slow client), and POST bodies counted.
+cat >"$WORK/upstream.py" <<'PY'
+import http.server
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def answer(self, body):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def do_GET(self):
+        self.answer(b"x" * 1000000 if self.path.startswith("/app/big") else b"hello")
+    def do_POST(self):
+        self.answer(str(len(self.rfile.read(int(self.headers.get("Content-Length", "0"))))).encode())
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+PY
+python3 "$WORK/upstream.py" >"$WORK/upstream.port" 2>"$WORK/upstream.err" &
+UPSTREAM_PID=$!
+wait_until 100 0.1 test -s "$WORK/upstream.port" || die "the test upstream did not start"
+UPSTREAM_PORT=$(cat "$WORK/upstream.port")
+
 read -r -a EXTRA_ARGS <<<"${EPSERVE_ARGS:-}"
 
 # Only 0/1/2 may reach valgrind (whatever this shell inherited is closed in the subshell), and
@@ -61,7 +88,8 @@ log "starting epserve under valgrind"
   exec valgrind --leak-check=full --show-leak-kinds=definite,indirect \
     --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-fds=yes --log-fd=2 \
     "$EPSERVE" -i "$HOST" -p 0 -r "$ROOT" --autoindex --cache-control 'max-age=60' \
-    --header 'X-Memcheck: 1' --max-body-size 4096 --header-timeout 2 "${EXTRA_ARGS[@]}" \
+    --header 'X-Memcheck: 1' --max-body-size 4096 --header-timeout 2 \
+    --proxy "/app/=http://$HOST:$UPSTREAM_PORT" --proxy "/dead/=http://$HOST:1" "${EXTRA_ARGS[@]}" \
     <"/dev/null" >"$WORK/stdout" 2>"$WORK/stderr"
 ) &
 PID=$!
@@ -144,6 +172,16 @@ expect "Expect: 100-continue" "HTTP/1.1 100 Continue" \
   "$(first "POST / HTTP/1.1\r\n${H}Content-Length: 3\r\nExpect: 100-continue\r\n\r\nabc")"
 expect "header timeout" "HTTP/1.1 408 Request Timeout" \
   "$( (printf 'GET / HTTP/1.1\r\n'; sleep 4) | nc -w 10 "$HOST" "$PORT" | head -n1 | tr -d '\r')"
+# Proxied: keep-alive reuse, a chunked upload de-chunked, a response spooled for a slow client,
+# a refused upstream, a client that leaves mid-response.
+expect "proxied GET" "hello" "$(curl -s --max-time 20 "$BASE/app/a")"
+expect "proxied GET twice" "hellohello" "$(curl -s --max-time 20 "$BASE/app/a" "$BASE/app/b")"
+expect "proxied chunked POST" "5" "$(curl -s --max-time 20 -H 'Transfer-Encoding: chunked' \
+  --data-binary hello "$BASE/app/post")"
+expect "proxied 1 MB, slow client" "$(head -c 1000000 /dev/zero | tr '\0' x | sha256sum)" \
+  "$(curl -s --max-time 30 --limit-rate 400k "$BASE/app/big" | sha256sum)"
+expect "upstream refused" 502 "$(status "$BASE/dead/x")"
+timeout 1 curl -s -o /dev/null --limit-rate 10k "$BASE/app/big" || true
 # A client that vanishes mid-download: a throttled curl killed after 2 s.
 timeout 2 curl -s -o /dev/null --limit-rate 10k "$BASE/blob.bin" || true
 
