@@ -13,7 +13,7 @@
 #include "proxy/ResponseRelay.h"
 
 // Input: byte 0 holds flags (bit 0 HEAD request, bit 1 HTTP/1.0 client, bit 2 client asked to
-// close); the rest is what the upstream sends before it closes.
+// close, bit 3 a uwsgi route that takes CGI heads); the rest is what the upstream sends.
 
 namespace {
 
@@ -101,6 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   p.headRequest = flags & 1;
   p.clientVersionMinor = (flags & 2) ? 0 : 1;
   p.clientKeepAlive = !(flags & 4);
+  p.cgiHeads = (flags & 8) != 0;  // a uwsgi route: CGI Status heads accepted too
   p.date = "Mon, 01 Jan 2024 00:00:00 GMT";
 
   SplitMix rng(hashBytes(upstream));
