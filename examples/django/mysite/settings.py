@@ -83,7 +83,6 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
-USE_L10N = True
 USE_TZ = True
 
 # epserve serves /static/ from STATIC_ROOT itself (--static /static/=STATIC_ROOT), filled by
