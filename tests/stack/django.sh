@@ -290,6 +290,26 @@ check_headers() {
   pass "$VARIANT: a 64 KiB header block gets 431"
 }
 
+# uwsgi:// only: an epserve left at the default --uwsgi-buffer-size (4096, uWSGI's own default)
+# answers a 5 KiB cookie itself with 431 and a log line naming the setting; uWSGI never sees it.
+check_uwsgi_buffer() {
+  local err="$WORK/$VARIANT-default-buffer.err" pid port big
+  "$EPSERVE" -i 127.0.0.1 -p 0 -r "$ROOT" --proxy "/=$UPSTREAM_URL" >/dev/null 2>"$err" &
+  pid=$!
+  FIXTURE_PIDS+=("$pid")
+  wait_until 100 0.1 grep -q 'listening on 127\.0\.0\.1:' "$err" || fail "second epserve: $(cat "$err")"
+  port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$err" | head -n 1)
+  [ "$(status "http://127.0.0.1:$port/probe/cookies/" -H 'Cookie: small=1')" = 200 ] ||
+    fail "default --uwsgi-buffer-size: a small request failed"
+  big=$(head -c 5120 /dev/zero | tr '\0' 'c')
+  [ "$(status "http://127.0.0.1:$port/probe/cookies/" -H "Cookie: big=$big")" = 431 ] ||
+    fail "default --uwsgi-buffer-size: a 5 KiB cookie should get 431"
+  grep -q 'uwsgi-buffer-size' "$err" || fail "no log line naming --uwsgi-buffer-size: $(cat "$err")"
+  ! grep -q 'invalid request block size' "$UPSTREAM_LOG" || fail "uWSGI got a block it had to drop"
+  stop_pid "$pid" 5 || fail "the second epserve needed SIGKILL to stop"
+  pass "$VARIANT: with the default --uwsgi-buffer-size a 5 KiB cookie gets 431 and a log line, not a 502"
+}
+
 check_errors() {
   local body
   body=$("${CURL[@]}" -w '\n%{http_code}' "$BASE/polls/999999/") || fail "GET /polls/999999/"
@@ -379,6 +399,7 @@ for VARIANT in "${VARIANTS[@]}"; do
   check_bodies
   check_headers
   check_errors
+  case $VARIANT in uwsgi-unix | uwsgi-tcp) check_uwsgi_buffer ;; esac
   check_wrk
   check_no_static_upstream
   check_restart
