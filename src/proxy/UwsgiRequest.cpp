@@ -20,6 +20,22 @@ void putU16(std::string& out, std::size_t n) {
   out.push_back(static_cast<char>((n >> 8) & 0xff));
 }
 
+// Whether two field names make the same variable: '-' and '_' both become '_', so "X-A" and
+// "X_A" would be two values for HTTP_X_A (the canonical head drops '_' names; this holds anyway).
+bool sameVariable(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] == '-' ? '_' : a[i];
+    char y = b[i] == '-' ? '_' : b[i];
+    if (!equalsIgnoreCase(std::string_view(&x, 1), std::string_view(&y, 1))) return false;
+  }
+  return true;
+}
+
+bool isOwnVariable(std::string_view name) {
+  return equalsIgnoreCase(name, "Content-Type") || equalsIgnoreCase(name, "Content-Length");
+}
+
 class VarWriter {
  public:
   explicit VarWriter(std::string& out) : out_(out) {}
@@ -48,7 +64,7 @@ class VarWriter {
     const std::size_t start = out_.size();
     bool any = false;
     for (std::size_t i = first; i < fields.size(); ++i) {
-      if (!equalsIgnoreCase(fields[i].name, name)) continue;
+      if (isOwnVariable(fields[i].name) || !sameVariable(fields[i].name, name)) continue;
       if (any) out_.append(cookie ? "; " : ", ");
       out_.append(fields[i].value);
       any = true;
@@ -65,14 +81,11 @@ class VarWriter {
   bool overflow_ = false;
 };
 
-bool isOwnVariable(std::string_view name) {
-  return equalsIgnoreCase(name, "Content-Type") || equalsIgnoreCase(name, "Content-Length");
-}
 
 // Whether an earlier field has this name: its variable holds this one's value already.
 bool seenBefore(std::span<const Header> fields, std::size_t i) {
   for (std::size_t j = 0; j < i; ++j) {
-    if (equalsIgnoreCase(fields[j].name, fields[i].name)) return true;
+    if (!isOwnVariable(fields[j].name) && sameVariable(fields[j].name, fields[i].name)) return true;
   }
   return false;
 }
