@@ -11,7 +11,7 @@ need_command curl python3
 
 # How epserve talks to uWSGI: "http" runs uWSGI with http-socket and proxies with http://;
 # "uwsgi" runs it with the uwsgi protocol (socket) behind uwsgi://, plus one http-socket variant.
-DJANGO_UWSGI_PROTOCOL=${DJANGO_UWSGI_PROTOCOL:-http}
+DJANGO_UWSGI_PROTOCOL=${DJANGO_UWSGI_PROTOCOL:-uwsgi}
 WRK_SECONDS=${WRK_SECONDS:-10}
 # Debian's Django is a module of Debian's python3, which need not be the first python3 on PATH.
 DJANGO_PY=/usr/bin/python3
