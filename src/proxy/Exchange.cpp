@@ -62,8 +62,7 @@ void Exchange::start(std::size_t route) {
   p.date = ctx_.date();
   p.extraHeaders = ctx_.config.extraHeaders;
   p.upgradeOffered = req_.upgrade;
-  uwsgi_ = ctx_.config.proxyRoutes[route].upstreams.front().protocol ==
-           UpstreamUrl::Protocol::Uwsgi;
+  uwsgi_ = ctx_.config.proxyRoutes[route].uwsgi();
   p.cgiHeads = uwsgi_;
   relay_.reset(p);
   if (uwsgi_ && !encodeUwsgi(route)) return;

@@ -117,15 +117,9 @@ ResponseRelay::Result ResponseRelay::readHead(std::string_view input, std::size_
       consumed += r.consumed;  // 100, 102, 103: nothing the client needs from us
       continue;
     }
-    // RFC 9112 §6.3 lets a response with a coding other than a final chunked run until the
-    // close; a proxy cannot re-frame what it cannot decode, so it is refused like nginx does.
-    if (parsed_.framing == http::ResponseFraming::UntilClose &&
-        parsed_.find("Transfer-Encoding").data() != nullptr) {
-      error_ = "a transfer coding other than chunked";
-      return Result::BadHead;
-    }
-    consumed += r.consumed;
-    return headRead(sink);
+    Result head = headRead(sink);
+    if (head != Result::BadHead) consumed += r.consumed;
+    return head;
   }
 }
 
@@ -138,16 +132,20 @@ ResponseRelay::Result ResponseRelay::cgiHeadRead(std::size_t cgiLength,
     error_ = r.status == http::ParseStatus::Error ? r.error : "an invalid CGI response head";
     return Result::BadHead;
   }
+  Result head = headRead(sink);
+  if (head != Result::BadHead) consumed += cgiLength;
+  return head;
+}
+
+// A final head, parsed from either form: refused, or written for the client.
+ResponseRelay::Result ResponseRelay::headRead(RelaySink& sink) {
+  // RFC 9112 §6.3 lets a response with a coding other than a final chunked run until the
+  // close; a proxy cannot re-frame what it cannot decode, so it is refused like nginx does.
   if (parsed_.framing == http::ResponseFraming::UntilClose &&
       parsed_.find("Transfer-Encoding").data() != nullptr) {
     error_ = "a transfer coding other than chunked";
     return Result::BadHead;
   }
-  consumed += cgiLength;
-  return headRead(sink);
-}
-
-ResponseRelay::Result ResponseRelay::headRead(RelaySink& sink) {
   writeHead(sink);  // before the views into the head are given up
   state_ = State::Body;
   decoder_ = http::BodyDecoder(parsed_.framing, parsed_.contentLength);

@@ -19,6 +19,8 @@ namespace epserve::server {
 struct ProxyRoute {
   std::string prefix;
   std::vector<proxy::UpstreamUrl> upstreams;  // at least one
+  // Every URL of a route has the same scheme (parseProxyRoute checks), so the first one's says.
+  bool uwsgi() const { return upstreams.front().protocol == proxy::UpstreamUrl::Protocol::Uwsgi; }
 };
 
 // One --static PREFIX=DIR: requests routed to `prefix` are served from the directory `dir`.

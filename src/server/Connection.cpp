@@ -475,9 +475,8 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
               (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);
   r.body.reset();
   // uWSGI reads CONTENT_LENGTH, which the uwsgi packet must carry: its bodies are buffered.
-  const bool uwsgi = ctx_.config.proxyRoutes[route].upstreams.front().protocol ==
-                     proxy::UpstreamUrl::Protocol::Uwsgi;
-  r.streamed = r.hasBody && !ctx_.config.proxyRequestBuffering && !uwsgi;
+  r.streamed = r.hasBody && !ctx_.config.proxyRequestBuffering &&
+               !ctx_.config.proxyRoutes[route].uwsgi();
   if (r.streamed) r.stream.reset(chunked);
   // Buffered, a chunked upload is de-chunked and its length goes in once it is known;
   // streamed, it is re-chunked.

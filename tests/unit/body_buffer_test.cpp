@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "QueueDrain.h"
 #include "proxy/BodyBuffer.h"
 #include "reactor/Buffer.h"
 #include "reactor/OutputQueue.h"
@@ -20,22 +21,10 @@ using epserve::reactor::OutputQueue;
 namespace {
 
 std::string sent(const BodyBuffer& body) {
-  int sv[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
   BufferPool pool;
   OutputQueue q(pool);
   body.queueInto(q);
-  std::string out;
-  char buf[65536];
-  for (int i = 0; i < 100000 && !q.empty(); ++i) {
-    q.flush(sv[0]);
-    ssize_t n = ::read(sv[1], buf, sizeof(buf));
-    if (n > 0) out.append(buf, static_cast<std::size_t>(n));
-  }
-  for (ssize_t n; (n = ::read(sv[1], buf, sizeof(buf))) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  ::close(sv[0]);
-  ::close(sv[1]);
-  return out;
+  return epserve::testing::drainQueue(q);
 }
 
 int entries(const std::string& dir) {

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "http/BodyDecoder.h"
+#include "QueueDrain.h"
 #include "proxy/BodyStream.h"
 #include "reactor/Buffer.h"
 #include "reactor/OutputQueue.h"
@@ -26,21 +27,7 @@ using epserve::reactor::OutputQueue;
 namespace {
 
 // Everything queued, as the upstream would receive it.
-std::string sent(OutputQueue& q) {
-  int sv[2];
-  REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
-  std::string out;
-  char buf[65536];
-  for (int i = 0; i < 100000 && !q.empty(); ++i) {
-    q.flush(sv[0]);
-    for (ssize_t n; (n = ::read(sv[1], buf, sizeof buf)) > 0;) {
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  ::close(sv[0]);
-  ::close(sv[1]);
-  return out;
-}
+std::string sent(OutputQueue& q) { return epserve::testing::drainQueue(q); }
 
 std::string decodeChunked(std::string_view wire, bool& done) {
   BodyDecoder d(ResponseFraming::Chunked);

@@ -2,42 +2,17 @@
 // falls behind, back-pressure once that file is full, the bytes in order throughout.
 #include <doctest/doctest.h>
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <string>
 
+#include "QueueDrain.h"
 #include "proxy/ResponseSpool.h"
 
 using epserve::proxy::ResponseSpool;
 using epserve::reactor::BufferPool;
-using epserve::reactor::Fd;
+using epserve::testing::drainQueue;
 using epserve::reactor::OutputQueue;
 
 namespace {
-
-struct Pair {
-  Fd writer, reader;
-  Pair() {
-    int sv[2];
-    REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
-    writer.reset(sv[0]);
-    reader.reset(sv[1]);
-  }
-  std::string drain(OutputQueue& q) {
-    std::string out;
-    char buf[65536];
-    for (int i = 0; i < 100000 && !q.empty(); ++i) {
-      REQUIRE(q.flush(writer.get()) != OutputQueue::FlushResult::Failed);
-      for (;;) {
-        ssize_t n = ::read(reader.get(), buf, sizeof(buf));
-        if (n <= 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-      }
-    }
-    return out;
-  }
-};
 
 std::string piece(char c, std::size_t n) { return std::string(n, c); }
 
@@ -58,7 +33,6 @@ TEST_CASE("response spool: below the high-water mark everything stays in memory"
 TEST_CASE("response spool: a client behind moves the rest to a file, in order") {
   BufferPool pool;
   OutputQueue q(pool);
-  Pair p;
   ResponseSpool s(q, "/tmp", 1 << 20);
   s.write(piece('a', ResponseSpool::kHighWater));
   s.commit();
@@ -73,12 +47,12 @@ TEST_CASE("response spool: a client behind moves the rest to a file, in order") 
   CHECK(s.spooledBytes() == 103002);
   std::string expect = piece('a', ResponseSpool::kHighWater) + piece('b', 3000) + "\r\n" +
                        piece('c', 100000);
-  CHECK(p.drain(q) == expect);
+  CHECK(drainQueue(q) == expect);
   s.drained();
   CHECK_FALSE(s.spooling());  // the client caught up: back to memory
   s.write("tail");
   s.release();
-  CHECK(p.drain(q) == "tail");
+  CHECK(drainQueue(q) == "tail");
 }
 
 TEST_CASE("response spool: without buffering, or with a zero limit, a client behind stops the reads") {
@@ -100,21 +74,20 @@ TEST_CASE("response spool: without buffering, or with a zero limit, a client beh
 TEST_CASE("response spool: a full file holds the reads back until the client drains") {
   BufferPool pool;
   OutputQueue q(pool);
-  Pair p;
   ResponseSpool s(q, "/tmp", 10000);
   s.write(piece('a', ResponseSpool::kHighWater));
   REQUIRE(s.mayRead(true));
   s.write(piece('b', 10000));
   s.commit();
   CHECK_FALSE(s.mayRead(true));  // the file is at its limit
-  std::string got = p.drain(q);
+  std::string got = drainQueue(q);
   CHECK(got.size() == ResponseSpool::kHighWater + 10000);
   s.drained();
   CHECK_FALSE(s.spooling());
   CHECK(s.mayRead(true));
   s.write("more");
   s.commit();
-  CHECK(p.drain(q) == "more");
+  CHECK(drainQueue(q) == "more");
 }
 
 TEST_CASE("response spool: an unusable temp directory streams instead") {
