@@ -102,6 +102,14 @@ int main(int argc, char** argv) {
   const server::Config& config = *cl.config;
   setUpLogging(config.logLevel);
   raiseDescriptorLimit(config);
+  // Held from here on: the port accepts connections as soon as it is bound, before the loop's
+  // signal watcher exists, and a SIGTERM or SIGINT in between must wait for it (seen: a test
+  // that signalled a just-started server got it killed by the default action).
+  sigset_t shutdownSignals;
+  ::sigemptyset(&shutdownSignals);
+  ::sigaddset(&shutdownSignals, SIGINT);
+  ::sigaddset(&shutdownSignals, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &shutdownSignals, nullptr);
 
   try {
     reactor::Fd root = fs::Resolver::openRoot(config.root);

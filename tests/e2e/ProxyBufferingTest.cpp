@@ -55,6 +55,13 @@ void readBody(Client& c, pid_t server, std::uint64_t total, std::uint64_t bytesP
               Stop stop, std::chrono::milliseconds bound, Download& d) {
   constexpr auto kTick = 10ms;
   const auto start = Clock::now();
+  auto sample = [&] {
+    d.peakRssKiB = std::max(d.peakRssKiB, abuse::residentKiB(server));
+    for (std::uint64_t s : deletedFiles(server)) {
+      d.sawSpoolFile = true;
+      d.peakSpoolBytes = std::max(d.peakSpoolBytes, s);
+    }
+  };
   auto nextSample = start;
   while (d.received < total && !stop() && Clock::now() - start < bound) {
     std::size_t want = bytesPerSecond ? static_cast<std::size_t>(bytesPerSecond / 100) : 1 << 20;
@@ -64,14 +71,13 @@ void readBody(Client& c, pid_t server, std::uint64_t total, std::uint64_t bytesP
     d.received += got.size();
     if (Clock::now() >= nextSample) {
       nextSample = Clock::now() + 100ms;
-      d.peakRssKiB = std::max(d.peakRssKiB, abuse::residentKiB(server));
-      for (std::uint64_t s : deletedFiles(server)) {
-        d.sawSpoolFile = true;
-        d.peakSpoolBytes = std::max(d.peakSpoolBytes, s);
-      }
+      sample();
     }
     if (bytesPerSecond) std::this_thread::sleep_for(kTick);
   }
+  // Once more at the end: an upstream that finished between two samples (a fast run) has its
+  // spool file open now, and a loop that stopped on `stop` would otherwise never see it.
+  sample();
 }
 
 struct BulkProxy {
