@@ -30,7 +30,7 @@ class UpstreamConnection final : public reactor::IoHandler, public reactor::Time
   void open(reactor::Fd fd, reactor::EventLoop& loop, UpstreamUser* user) {
     loop_ = &loop;
     user_ = user;
-    stream_.open(std::move(fd), loop, this);
+    stream_.open(std::move(fd), loop, this, reactor::Stream::Origin::Connected);
   }
   void setUser(UpstreamUser* user) { user_ = user; }
   // Resumes the user in the next iteration without waiting for I/O (it capped its reads).

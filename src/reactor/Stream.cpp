@@ -9,12 +9,16 @@
 namespace epserve::reactor {
 
 namespace {
-constexpr std::uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+constexpr std::uint32_t kEvents = EPOLLIN | EPOLLRDHUP | EPOLLET;
 }  // namespace
 
-void Stream::open(Fd fd, EventLoop& loop, IoHandler* handler) {
+void Stream::open(Fd fd, EventLoop& loop, IoHandler* handler, Origin origin) {
   fd_ = std::move(fd);
-  readable_ = writable_ = true;
+  loop_ = &loop;
+  handler_ = handler;
+  watchingOut_ = false;
+  readable_ = origin == Origin::Accepted;
+  writable_ = true;
   hangup_ = eof_ = paused_ = false;
   loop.add(fd_.get(), kEvents, handler);
 }
@@ -67,7 +71,16 @@ Stream::ReadResult Stream::readInto(char* dst, std::size_t max, std::size_t& got
 
 OutputQueue::FlushResult Stream::flush() {
   auto r = out_.flush(fd_.get());
-  if (r == OutputQueue::FlushResult::Blocked) writable_ = false;
+  if (r == OutputQueue::FlushResult::Blocked) {
+    writable_ = false;
+    // Watched from now on, for the rest of the connection: a socket that filled up once (a
+    // large body) will again, and one epoll_ctl per connection beats one per blocked write.
+    // Modifying re-checks readiness, so room that appeared since the EAGAIN is reported.
+    if (!watchingOut_) {
+      watchingOut_ = true;
+      loop_->modify(fd_.get(), kEvents | EPOLLOUT, handler_);
+    }
+  }
   return r;
 }
 

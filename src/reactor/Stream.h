@@ -21,15 +21,19 @@ class Stream {
     Failed,  // the connection is broken (reset): close it
   };
   enum class DiscardResult : std::uint8_t { Again, Done };
+  // What a new socket is assumed to hold: an accepted one usually has its request already; an
+  // outbound one that just connected cannot have an answer to a request not yet sent.
+  enum class Origin : std::uint8_t { Accepted, Connected };
 
   explicit Stream(BufferPool& pool) : in_(pool), out_(pool) {}
   Stream(const Stream&) = delete;
   Stream& operator=(const Stream&) = delete;
 
-  // Takes a connected socket and watches it (in, out, peer hang-up) on `loop` for `handler`,
-  // which passes what fires to onEvents(). Both directions start ready: edge triggering
-  // reports only changes, and an accepted socket usually has its request already.
-  void open(Fd fd, EventLoop& loop, IoHandler* handler);
+  // Takes a connected socket and watches it (in, peer hang-up) on `loop` for `handler`, which
+  // passes what fires to onEvents(). It starts writable, and readable when Accepted: edge
+  // triggering reports only changes. EPOLLOUT is watched only from the first write that
+  // blocks on: until then every ACK or peer read would wake the loop for nothing.
+  void open(Fd fd, EventLoop& loop, IoHandler* handler, Origin origin = Origin::Accepted);
   // Closes the socket (which also leaves epoll) and drops every byte in both directions.
   void close();
   bool isOpen() const { return static_cast<bool>(fd_); }
@@ -83,6 +87,9 @@ class Stream {
 
  private:
   Fd fd_;
+  EventLoop* loop_ = nullptr;
+  IoHandler* handler_ = nullptr;
+  bool watchingOut_ = false;  // EPOLLOUT is in the epoll mask (since a write blocked)
   bool readable_ = false;  // edge-triggered: input may be waiting in the kernel
   bool writable_ = false;  // edge-triggered: the socket took our last write
   bool hangup_ = false;    // EPOLLRDHUP seen: read to EOF, a short read proves nothing
