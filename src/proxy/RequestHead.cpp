@@ -32,6 +32,23 @@ bool isReplaced(std::string_view name) {
   return false;
 }
 
+// Claims about the client's address, port or scheme that only a trusted peer may make: each is
+// read by some framework or middleware (Rack's X-Forwarded-Ssl and Front-End-Https, Django's
+// SECURE_PROXY_SSL_HEADER set to any of them, USE_X_FORWARDED_PORT, X-Real-IP behind nginx's
+// usual `proxy_set_header`), so passing a client's own would let it pose as a secure or
+// another client. X-Forwarded-For is joined apart, below.
+constexpr std::array<std::string_view, 8> kPeerClaims = {
+    "Forwarded",          "X-Real-IP",           "X-Forwarded-Port", "X-Forwarded-Ssl",
+    "X-Forwarded-Scheme", "X-Forwarded-Protocol", "X-Url-Scheme",     "Front-End-Https",
+};
+
+bool isPeerClaim(std::string_view name) {
+  for (std::string_view c : kPeerClaims) {
+    if (equalsIgnoreCase(c, name)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 namespace {
@@ -128,7 +145,7 @@ void writeUpstreamRequestHead(const http::Request& req, const ForwardInfo& f, st
     if (hop.isHopByHop(h.name) || isReplaced(h.name)) continue;
     // Only a trusted peer's identity claims pass; anyone else could name any address.
     if (equalsIgnoreCase(h.name, "X-Forwarded-For")) continue;  // joined below when trusted
-    if (equalsIgnoreCase(h.name, "Forwarded") && !f.peerTrusted) continue;
+    if (!f.peerTrusted && isPeerClaim(h.name)) continue;
     w.field(h.name, h.value);
   }
 

@@ -192,11 +192,13 @@ TEST_CASE("upstream head: an untrusted peer's identity claims are replaced") {
   CHECK(forward("GET / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 1.2.3.4\r\n"
                 "x-forwarded-for: 5.6.7.8\r\nX-Forwarded-Proto: https\r\n"
                 "X-Forwarded-Host: evil.example\r\nForwarded: for=1.2.3.4;proto=https\r\n"
-                "X-Real-IP: 1.2.3.4\r\n\r\n",
+                "X-Real-IP: 1.2.3.4\r\nX-Forwarded-Ssl: on\r\nFront-End-Https: on\r\n"
+                "X-Forwarded-Port: 443\r\nX-Forwarded-Scheme: https\r\n"
+                "X-Forwarded-Protocol: https\r\nX-Url-Scheme: https\r\nAccept: */*\r\n\r\n",
                 info("/")) ==
         "GET / HTTP/1.1\r\n"
         "Host: shop.example\r\n"
-        "X-Real-IP: 1.2.3.4\r\n"
+        "Accept: */*\r\n"
         "X-Forwarded-For: 192.0.2.7\r\n"
         "X-Forwarded-Proto: http\r\n"
         "X-Forwarded-Host: shop.example\r\n"
@@ -204,17 +206,19 @@ TEST_CASE("upstream head: an untrusted peer's identity claims are replaced") {
         "\r\n");
 }
 
-TEST_CASE("upstream head: a trusted peer's X-Forwarded-For is extended, Forwarded kept") {
+TEST_CASE("upstream head: a trusted peer's X-Forwarded-For is extended, its other claims kept") {
   const SocketAddress lb = peerAt("10.0.0.2");
   CHECK(forward("GET / HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-For: 1.2.3.4\r\n"
                 "Forwarded: for=1.2.3.4\r\nX-Forwarded-Proto: https\r\nAccept: */*\r\n"
                 "X-Forwarded-Host: lb.example\r\nx-forwarded-for: 5.6.7.8, 9.9.9.9\r\n"
-                "X-Forwarded-For:\r\n\r\n",
+                "X-Forwarded-For:\r\nX-Forwarded-Ssl: on\r\nX-Real-IP: 1.2.3.4\r\n\r\n",
                 info("/", &lb, true)) ==
         "GET / HTTP/1.1\r\n"
         "Host: shop.example\r\n"
         "Forwarded: for=1.2.3.4\r\n"
         "Accept: */*\r\n"
+        "X-Forwarded-Ssl: on\r\n"
+        "X-Real-IP: 1.2.3.4\r\n"
         "X-Forwarded-For: 1.2.3.4, 5.6.7.8, 9.9.9.9, 10.0.0.2\r\n"
         "X-Forwarded-Proto: http\r\n"
         "X-Forwarded-Host: shop.example\r\n"
