@@ -1,4 +1,5 @@
-# epserve in a container: built from this tree on Debian 12, run as a non-root user on port 80.
+# epserve in a container: built from this tree on Debian 12, run as a non-root user on port 80,
+# from an image that holds the two binaries, the libraries they load, the site, and nothing else.
 # docker build -t epserve . && docker run --rm -p 1234:80 epserve   (then http://localhost:1234/)
 #
 # Your own site: mount it on the document root, e.g.
@@ -22,20 +23,26 @@ COPY src ./src
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF \
  && cmake --build build -j "$(nproc)" --target epserve epserve-get \
  && strip build/epserve build/epserve-get \
- && install -D -m 0755 build/epserve /out/epserve \
- && install -D -m 0755 build/epserve-get /out/epserve-get \
- && setcap cap_net_bind_service=+ep /out/epserve \
- && getcap /out/epserve | grep -q cap_net_bind_service
+ && install -D -m 0755 build/epserve /out/root/usr/local/bin/epserve \
+ && install -D -m 0755 build/epserve-get /out/root/usr/local/bin/epserve-get \
+ && setcap cap_net_bind_service=+ep /out/root/usr/local/bin/epserve \
+ && getcap /out/root/usr/local/bin/epserve | grep -q cap_net_bind_service
+# The run-time root is what the dynamic loader needs and no more: the loader and every library
+# ldd names (libc, libm, libstdc++, libgcc_s, spdlog, fmt, c-ares), copied as files under their
+# own paths, so a new dependency comes along by itself. No shell, no package manager, no
+# /etc/passwd: the user is numeric. Names still resolve: c-ares reads /etc/resolv.conf and
+# /etc/hosts, which the engine mounts into every container (compose and Kubernetes service names).
+RUN ldd /out/root/usr/local/bin/epserve /out/root/usr/local/bin/epserve-get \
+      | awk '$2 == "=>" && $3 ~ /^\// { print $3 } NF == 2 && $1 ~ /^\// { print $1 }' | sort -u \
+      | while read -r lib; do cp --parents -L "$lib" /out/root/ || exit 1; done \
+ && mkdir -p /out/root/tmp && chmod 1777 /out/root/tmp
 
-FROM debian:bookworm-slim
-# Only what the binaries link against: spdlog and its fmt (cxxopts is header-only), c-ares.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libspdlog1.10 libfmt9 libc-ares2 \
- && rm -rf /var/lib/apt/lists/* \
- && useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin epserve
-COPY --from=build /out/epserve /out/epserve-get /usr/local/bin/
+FROM scratch
+COPY --from=build /out/root/ /
 COPY www /srv/www
-USER epserve
+# 65532: the conventional "nonroot" id of distroless images; nothing in the image is owned by it,
+# so the server can read the site and write nothing but /tmp (proxy temp files, --temp-dir).
+USER 65532:65532
 EXPOSE 80
 # epserve-get (built from the same tree) asks for / with HEAD: exit 0 on 2xx/3xx, 1 or 2 otherwise.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
