@@ -14,9 +14,12 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
 WARMUP=${WARMUP:-2s}
 SERVERS=${SERVERS:-epserve nginx lighttpd}
-SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind file64k file256k file16m file64m large100 range proxy-small proxy-large proxy-pipeline proxy-callgrind}
-# The proxy scenarios' fronts: epserve --proxy, nginx proxy_pass, and wrk straight to the upstream.
+SCENARIOS=${SCENARIOS:-small notfound close large pipeline c10k callgrind file64k file256k file16m file64m large100 range proxy-small proxy-large proxy-pipeline proxy-callgrind django-hello django-polls}
+# The proxy scenarios' fronts: epserve --proxy, nginx proxy_pass (uwsgi_pass for the Django ones),
+# and wrk straight to the upstream (for Django: uWSGI's own --http-socket).
 FRONTS=${FRONTS:-epserve nginx direct}
+# uWSGI worker processes for the Django scenarios (the same processes serve every front).
+DJANGO_PROCESSES=${DJANGO_PROCESSES:-2}
 # 32 client connections: both proxies keep at most 32 idle upstream connections, so more clients
 # would close and reopen upstream connections on every request and measure TCP setup instead.
 PROXY_CONNS=${PROXY_CONNS:-32}
@@ -33,12 +36,14 @@ EPSERVE=${EPSERVE:-}
 readonly ALL_SERVERS="epserve nginx lighttpd"
 readonly ALL_FRONTS="epserve nginx direct"
 readonly PROXY_WRK_SCENARIOS="proxy-small proxy-large proxy-pipeline"
-readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100 range $PROXY_WRK_SCENARIOS proxy-callgrind"
+readonly DJANGO_SCENARIOS="django-hello django-polls"
+readonly ALL_SCENARIOS="small notfound close large pipeline c10k callgrind file4k file64k file256k file16m file64m large100 range $PROXY_WRK_SCENARIOS proxy-callgrind $DJANGO_SCENARIOS"
 # `make bench` SCENARIOS=sweep: every file size against the peers (see bench/README.md).
 readonly SWEEP_SCENARIOS="file64k file256k large file16m file64m large100 range"
 # SCENARIOS=proxy: the reverse-proxy scenarios alone.
 readonly PROXY_SCENARIOS="$PROXY_WRK_SCENARIOS proxy-callgrind"
 readonly PACKAGES="wrk nginx lighttpd apache2-utils valgrind python3 curl"
+readonly DJANGO_PACKAGES="uwsgi uwsgi-plugin-python3 python3-django"
 readonly C10K_CONNECTIONS=10000
 readonly HOST=127.0.0.1
 
@@ -66,20 +71,29 @@ for s in $FRONTS; do
 done
 [[ $SCENARIOS == sweep ]] && SCENARIOS=$SWEEP_SCENARIOS
 [[ $SCENARIOS == proxy ]] && SCENARIOS=$PROXY_SCENARIOS
+# SCENARIOS=django: the Django application behind each front (issue 11's rows).
+[[ $SCENARIOS == django ]] && SCENARIOS=$DJANGO_SCENARIOS
 for s in $SCENARIOS; do
   contains "$ALL_SCENARIOS" "$s" || die "unknown scenario '$s' (known: $ALL_SCENARIOS)"
 done
 [[ $PROXY_CONNS =~ ^[1-9][0-9]*$ ]] || die "PROXY_CONNS must be a positive integer"
 
 isProxyScenario() { [[ $1 == proxy-* ]]; }
+isDjangoScenario() { [[ $1 == django-* ]]; }
+# A scenario with fronts: the proxy ones (upstream nginx) and the Django ones (upstream uWSGI).
+hasFronts() { isProxyScenario "$1" || isDjangoScenario "$1"; }
+# upstreamOf SCENARIO: the PID_OF key of the upstream behind that scenario's fronts.
+upstreamOf() { if isDjangoScenario "$1"; then echo uwsgi; else echo upstream; fi; }
 # Which scenario kinds were asked for: servers and fronts are started only when needed.
-WANT_STATIC=no WANT_PROXY=no
+WANT_STATIC=no WANT_PROXY=no WANT_DJANGO=no
 for s in $SCENARIOS; do
-  if isProxyScenario "$s"; then WANT_PROXY=yes; else WANT_STATIC=yes; fi
+  if isProxyScenario "$s"; then WANT_PROXY=yes
+  elif isDjangoScenario "$s"; then WANT_DJANGO=yes
+  else WANT_STATIC=yes; fi
 done
 NEED_EPSERVE=no
 if { [[ $WANT_STATIC == yes ]] && contains "$SERVERS" epserve; } ||
-   { [[ $WANT_PROXY == yes ]] && contains "$FRONTS" epserve; }; then
+   { [[ $WANT_PROXY$WANT_DJANGO == *yes* ]] && contains "$FRONTS" epserve; }; then
   NEED_EPSERVE=yes
 fi
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
@@ -88,19 +102,23 @@ fi
 [[ $QUIET_WAIT =~ ^[0-9]+$ ]] || die "QUIET_WAIT must be a number of seconds"
 DURATION_S=$(toSeconds "$DURATION")
 WARMUP_S=$(toSeconds "$WARMUP")
-if ! [[ $BASE_PORT =~ ^[1-9][0-9]*$ ]] || (( BASE_PORT + 40 > 65535 )); then
-  die "BASE_PORT must be a port number below 65496"
+if ! [[ $BASE_PORT =~ ^[1-9][0-9]*$ ]] || (( BASE_PORT + 50 > 65535 )); then
+  die "BASE_PORT must be a port number below 65486"
 fi
 # Ports: BASE_PORT + 0..2 static servers, + 10..12 their callgrind instances, + 20 the proxy
-# scenarios' upstream, + 21/22 the epserve and nginx fronts, + 30/31 the fronts under callgrind.
+# scenarios' upstream, + 21/22 the epserve and nginx fronts, + 30/31 the fronts under callgrind,
+# + 40 uWSGI's http-socket (the Django scenarios' direct row), + 41/42 their epserve and nginx fronts.
 UPSTREAM_PORT=$(( BASE_PORT + 20 ))
+DJANGO_PORT=$(( BASE_PORT + 40 ))
 
 # ---------------------------------------------------------------------------------------------
 # Build and tools
 
-log "installing missing packages: checking $PACKAGES"
+WANT_PACKAGES=$PACKAGES
+[[ $WANT_DJANGO == no ]] || WANT_PACKAGES+=" $DJANGO_PACKAGES"
+log "installing missing packages: checking $WANT_PACKAGES"
 # shellcheck disable=SC2086  # one argument per package
-bash "$REPO/scripts/install-deps.sh" $PACKAGES
+bash "$REPO/scripts/install-deps.sh" $WANT_PACKAGES
 
 if [[ $NEED_EPSERVE == yes && -n $EPSERVE ]]; then
   [[ -x $EPSERVE ]] || die "EPSERVE=$EPSERVE is not an executable"
@@ -118,8 +136,8 @@ ulimit -Hn 65536 2>/dev/null || true
 ulimit -Sn "$(ulimit -Hn)"
 (( $(ulimit -n) >= 20000 )) || log "warning: ulimit -n is $(ulimit -n); the c10k scenario may fail"
 
-rm -rf "$OUT/raw" "$OUT/conf" "$OUT/logs" "$OUT/callgrind" "$OUT/www" "$OUT/results.tsv" \
-  "$OUT/results.md" "$OUT/meta.tsv"
+rm -rf "$OUT/raw" "$OUT/conf" "$OUT/logs" "$OUT/callgrind" "$OUT/www" "$OUT/django" \
+  "$OUT/results.tsv" "$OUT/results.md" "$OUT/meta.tsv"
 mkdir -p "$OUT/raw" "$OUT/conf" "$OUT/logs" "$OUT/callgrind"
 DOCROOT=$OUT/www
 
@@ -165,6 +183,25 @@ makeDocroot
 INDEX_BYTES=$(stat -c %s "$DOCROOT/index.html")
 NOTFOUND_BYTES=$(stat -c %s "$DOCROOT/noIndex.html")
 
+# The Django scenarios' application: a fresh copy of examples/django with a migrated SQLite
+# database and the sample polls, run by Debian's python3 (Django is one of its modules).
+DJANGO_APP=$OUT/django/mysite
+DJANGO_SOCK=$OUT/django/mysite.sock
+export DJANGO_DEBUG=0 DJANGO_ALLOWED_HOSTS=$HOST DJANGO_DB_PATH=$OUT/django/db.sqlite3 \
+  DJANGO_STATIC_ROOT=$OUT/django/static DJANGO_SECRET_KEY="bench-$RANDOM-$RANDOM-$RANDOM-$RANDOM"
+makeDjango() {
+  mkdir -p "$OUT/django"
+  cp -r "$REPO/examples/django" "$DJANGO_APP"
+  rm -rf "$DJANGO_APP/db.sqlite3" "$DJANGO_APP/static"
+  local step
+  for step in "migrate --noinput" seed_polls; do
+    # shellcheck disable=SC2086  # the step's words are manage.py arguments
+    (cd "$DJANGO_APP" && timeout 120 /usr/bin/python3 manage.py $step) \
+      >>"$OUT/logs/django-manage.log" 2>&1 || die "manage.py $step failed; see $OUT/logs/django-manage.log"
+  done
+}
+[[ $WANT_DJANGO == no ]] || makeDjango
+
 # ---------------------------------------------------------------------------------------------
 # Servers. Every PID started lands in STARTED_PIDS; the EXIT trap stops exactly those. A PID leaves
 # the list once reaped with wait: from then on the kernel may give that number to someone else.
@@ -204,8 +241,9 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# writeNginxConf DIR PORT [static|upstream|proxy]: the static peer, the proxy scenarios' upstream
-# (the same root, plus a header that shows a response came from it), or the proxy front.
+# writeNginxConf DIR PORT [static|upstream|proxy|django]: the static peer, the proxy scenarios'
+# upstream (the same root, plus a header that shows a response came from it), the proxy front, or
+# the Django front (uwsgi_pass to the uWSGI socket with Debian's uwsgi_params, as in the tutorial).
 writeNginxConf() {
   local dir=$1 port=$2 kind=${3:-static} httpExtra="" serverBody
   case $kind in
@@ -233,6 +271,15 @@ writeNginxConf() {
       proxy_http_version 1.1;
       proxy_set_header Connection \"\";
       proxy_max_temp_file_size 0;
+    }" ;;
+    django)
+      # uWSGI closes after every response, so there is no keepalive pool to configure.
+      httpExtra="upstream django {
+    server unix:$DJANGO_SOCK;
+  }"
+      serverBody="location / {
+      uwsgi_pass django;
+      include /etc/nginx/uwsgi_params;
     }" ;;
   esac
   mkdir -p "$dir/tmp"
@@ -300,7 +347,9 @@ EOF
 
 # startServer NAME PORT [callgrind]: starts one pinned server and waits (bounded) until it answers;
 # its PID is left in STARTED_PID. NAME is a static server, `upstream` (nginx, for the proxy
-# scenarios), or `proxy-epserve` / `proxy-nginx` (fronts proxying everything to the upstream).
+# scenarios), `proxy-epserve` / `proxy-nginx` (fronts proxying everything to the upstream),
+# `uwsgi` (the Django application, on a unix socket and PORT), or `django-epserve` /
+# `django-nginx` (fronts passing everything to that socket with the uwsgi protocol).
 startServer() {
   local name=$1 port=$2 mode=${3:-plain} dir cmd prefix pid waitLimit=100
   dir=$OUT/conf/$name-$port
@@ -315,16 +364,28 @@ startServer() {
     epserve)
       cmd=("$EPSERVE" --access-log off --log-level warn -i "$HOST" -p "$port" -r "$DOCROOT"
            --max-connections 20000) ;;
-    nginx | upstream | proxy-nginx)
+    nginx | upstream | proxy-nginx | django-nginx)
       local kind=static
       [[ $name == upstream ]] && kind=upstream
       [[ $name == proxy-nginx ]] && kind=proxy
+      [[ $name == django-nginx ]] && kind=django
       writeNginxConf "$dir" "$port" "$kind"
       cmd=(nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log") ;;
     proxy-epserve)
       # `/` is the shortest prefix: every path goes upstream, the target unchanged.
       cmd=("$EPSERVE" --access-log off --log-level warn -i "$HOST" -p "$port" -r "$DOCROOT"
            --max-connections 20000 --proxy "/=http://$HOST:$UPSTREAM_PORT") ;;
+    django-epserve)
+      # examples/django/uwsgi.ini's buffer-size, so both sides agree on the largest request head.
+      cmd=("$EPSERVE" --access-log off --log-level warn -i "$HOST" -p "$port" -r "$DOCROOT"
+           --max-connections 20000 --uwsgi-buffer-size 32768 --proxy "/=uwsgi://unix:$DJANGO_SOCK") ;;
+    uwsgi)
+      # examples/django/uwsgi.ini's settings, with the socket moved under OUT, uWSGI's own HTTP
+      # parser on PORT for the direct row, and no request log (the fronts log nothing either).
+      cmd=(uwsgi --plugins python3 --chdir "$DJANGO_APP" --module mysite.wsgi:application --master
+           --processes "$DJANGO_PROCESSES" --socket "$DJANGO_SOCK" --chmod-socket=664
+           --http-socket "$HOST:$port" --buffer-size 32768 --listen 128 --die-on-term
+           --disable-logging) ;;
     lighttpd)
       writeLighttpdConf "$dir" "$port"
       cmd=(lighttpd -D -f "$dir/lighttpd.conf") ;;
@@ -462,6 +523,9 @@ scenarioParams() {
     proxy-pipeline)
       CONNS=$PROXY_CONNS; URLPATH=/index.html; WANT_BYTES=$INDEX_BYTES
       WRK_ARGS=(-s "$BENCH/pipeline.lua") ;;
+    # The page sizes are what uWSGI answers directly, read once it is up (djangoBytes).
+    django-hello) CONNS=$PROXY_CONNS; URLPATH=/polls/hello/; WANT_BYTES=${DJANGO_BYTES[hello]:-?} ;;
+    django-polls) CONNS=$PROXY_CONNS; URLPATH=/polls/; WANT_BYTES=${DJANGO_BYTES[polls]:-?} ;;
   esac
 }
 
@@ -481,8 +545,9 @@ client() {
 }
 
 # checkAt NAME PORT SCENARIO: the response the scenario will hammer is the one it should be; in
-# the proxy scenarios it must also carry the upstream's X-Bench-Upstream header, so a front that
-# answered by itself (from its own root, or with an error page of the right size) fails.
+# the proxy scenarios it must also carry the upstream's X-Bench-Upstream header (in the Django
+# ones Django's X-Frame-Options), so a front that answered by itself (from its own root, or with an
+# error page of the right size) fails.
 checkAt() {
   local name=$1 port=$2 scen=$3 got heads
   scenarioParams "$scen"
@@ -502,6 +567,10 @@ checkAt() {
   fi
   if isProxyScenario "$scen" && ! grep -qi '^x-bench-upstream:' "$heads"; then
     log "check $scen $name: the response did not come from the upstream (no X-Bench-Upstream)"
+    return 1
+  fi
+  if isDjangoScenario "$scen" && ! grep -qi '^x-frame-options:' "$heads"; then
+    log "check $scen $name: the response did not come from Django (no X-Frame-Options)"
     return 1
   fi
 }
@@ -538,14 +607,15 @@ runWrk() {
     FAILURES=$(( FAILURES + 1 ))
     return 0
   fi
-  local upid=""
-  if isProxyScenario "$scen" && [[ $key != upstream ]]; then
-    if [[ -z ${PID_OF[upstream]:-} ]] || ! ours "${PID_OF[upstream]}"; then
+  local upid="" ukey
+  ukey=$(upstreamOf "$scen")
+  if hasFronts "$scen" && [[ $key != "$ukey" ]]; then
+    if [[ -z ${PID_OF[$ukey]:-} ]] || ! ours "${PID_OF[$ukey]}"; then
       row round="$round" scenario="$scen" server="$name" status=upstream-down
       FAILURES=$(( FAILURES + 1 ))
       return 0
     fi
-    upid=${PID_OF[upstream]}
+    upid=${PID_OF[$ukey]}
   fi
   port=${PORT_OF[$key]}
   if [[ $scen == c10k ]]; then
@@ -734,13 +804,27 @@ idxOf() {
   for s in $ALL_SERVERS; do [[ $s == "$1" ]] && { echo $i; return; }; i=$(( i + 1 )); done
 }
 
-# frontProcess FRONT: the startServer name (and PID_OF key) wrk loads for that front.
+# frontProcess FRONT [SCENARIO]: the startServer name (and PID_OF key) wrk loads for that front.
 frontProcess() {
+  local kind=proxy
+  [[ -n ${2:-} ]] && isDjangoScenario "$2" && kind=django
   case $1 in
-    epserve) echo proxy-epserve ;;
-    nginx) echo proxy-nginx ;;
-    direct) echo upstream ;;
+    epserve | nginx) echo "$kind-$1" ;;
+    direct) upstreamOf "$kind-" ;;
   esac
+}
+
+# djangoBytes: the sizes of the pages the Django scenarios fetch, as uWSGI answers them itself.
+declare -A DJANGO_BYTES=()
+djangoBytes() {
+  local page path got
+  for page in hello polls; do
+    path=/polls/; [[ $page == hello ]] && path=/polls/hello/
+    got=$(curl -s -o /dev/null --max-time 20 -w '%{http_code} %{size_download}' \
+            "http://$HOST:$DJANGO_PORT$path" 2>/dev/null) || true
+    [[ $got == "200 "* ]] || die "uWSGI answered $path with '$got', not 200"
+    DJANGO_BYTES[$page]=${got#200 }
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -755,7 +839,8 @@ versionOf() {
 }
 
 COMMAND="ROUNDS=$ROUNDS DURATION=$DURATION WARMUP=$WARMUP SERVERS='$SERVERS' SCENARIOS='$SCENARIOS'"
-[[ $WANT_PROXY == no ]] || COMMAND+=" FRONTS='$FRONTS' PROXY_CONNS=$PROXY_CONNS"
+[[ $WANT_PROXY$WANT_DJANGO == *yes* ]] && COMMAND+=" FRONTS='$FRONTS' PROXY_CONNS=$PROXY_CONNS"
+[[ $WANT_DJANGO == no ]] || COMMAND+=" DJANGO_PROCESSES=$DJANGO_PROCESSES"
 COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
 {
   printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -767,12 +852,19 @@ COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
   [[ $WANT_PROXY == no ]] ||
     printf 'proxy\tupstream nginx on CPU %s with the front, %s client connections\n' \
       "$SERVER_CPU" "$PROXY_CONNS"
+  [[ $WANT_DJANGO == no ]] ||
+    printf 'django\tuWSGI (%s processes, examples/django, SQLite) on CPU %s with the front, %s client connections\n' \
+      "$DJANGO_PROCESSES" "$SERVER_CPU" "$PROXY_CONNS"
   versioned=""
   [[ $WANT_STATIC == no ]] || versioned=$SERVERS
-  [[ $WANT_PROXY == no ]] || versioned+=" nginx $FRONTS"
+  [[ $WANT_PROXY$WANT_DJANGO == *yes* ]] && versioned+=" nginx $FRONTS"
   for s in $ALL_SERVERS; do
     contains "$versioned" "$s" && printf 'version %s\t%s\n' "$s" "$(versionOf "$s")"
   done
+  if [[ $WANT_DJANGO == yes ]]; then
+    printf 'version uwsgi\t%s\n' "$(uwsgi --version 2>&1 | head -1)"
+    printf 'version django\t%s\n' "$(/usr/bin/python3 -c 'import django; print(django.get_version())' 2>&1)"
+  fi
   printf 'version wrk\t%s\n' "$(wrk -v 2>&1 | head -1 | cut -d' ' -f1,2)"
   printf 'version ab\t%s\n' "$(ab -V 2>&1 | awk '{ print "ApacheBench", $5; exit }')"
   printf 'version valgrind\t%s\n' "$(valgrind --version)"
@@ -790,6 +882,7 @@ COMMAND+=" CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS bash bench/run.sh"
 WRK_SCENARIOS="" PROXY_WRK=""
 for s in $SCENARIOS; do
   [[ $s == callgrind || $s == proxy-callgrind ]] && continue
+  isDjangoScenario "$s" && continue
   if isProxyScenario "$s"; then PROXY_WRK+="$s "; else WRK_SCENARIOS+="$s "; fi
 done
 
@@ -828,6 +921,29 @@ if [[ $WANT_PROXY == yes ]]; then
   done
 fi
 
+# One uWSGI (the Django application) for every Django front, pinned with them like the upstream.
+if [[ $WANT_DJANGO == yes ]]; then
+  portFree "$DJANGO_PORT" || die "port $DJANGO_PORT (for uwsgi) is in use; set BASE_PORT"
+  startServer uwsgi "$DJANGO_PORT" || die "uWSGI did not start; see $OUT/logs/uwsgi-$DJANGO_PORT.log"
+  PID_OF[uwsgi]=$STARTED_PID
+  PORT_OF[uwsgi]=$DJANGO_PORT
+  djangoBytes
+  printf 'django_bytes\t/polls/hello/ %s, /polls/ %s\n' "${DJANGO_BYTES[hello]}" \
+    "${DJANGO_BYTES[polls]}" >>"$OUT/meta.tsv"
+  for front in $FRONTS; do
+    [[ $front == direct ]] && continue
+    proc=$(frontProcess "$front" django-hello)
+    port=$(( DJANGO_PORT + 1 + $(idxOf "$front") ))
+    portFree "$port" || die "port $port (for $proc) is in use; set BASE_PORT"
+    if startServer "$proc" "$port"; then
+      PID_OF[$proc]=$STARTED_PID
+      PORT_OF[$proc]=$port
+    else
+      log "warning: $proc is not running; its rows will say server-down"
+    fi
+  done
+fi
+
 for (( round = 1; round <= ROUNDS; round++ )); do
   for scen in $SCENARIOS; do
     if [[ $scen == proxy-callgrind ]]; then
@@ -838,8 +954,10 @@ for (( round = 1; round <= ROUNDS; round++ )); do
         runCallgrind "$round" "$scen" "$front" "$(frontProcess "$front")" \
           $(( UPSTREAM_PORT + 10 + $(idxOf "$front") ))
       done
-    elif isProxyScenario "$scen"; then
-      for front in $FRONTS; do runWrk "$round" "$scen" "$front" "$(frontProcess "$front")"; done
+    elif hasFronts "$scen"; then
+      for front in $FRONTS; do
+        runWrk "$round" "$scen" "$front" "$(frontProcess "$front" "$scen")"
+      done
     else
       for name in $SERVERS; do
         if [[ $scen == callgrind ]]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # Turns bench/out/results.tsv (one row per run, written by bench/run.sh) into results.md:
 # per scenario and server the median, min-max, p99, CPU per request and epserve's ratio to peers;
-# for the proxy scenarios (servers are the fronts) also the upstream's CPU and issue 10's targets.
+# for the proxy and Django scenarios (servers are the fronts) also the upstream's CPU and issue 10's
+# and 11's targets.
 """Usage: summarize.py OUT_DIR   (reads OUT_DIR/results.tsv and meta.tsv, writes results.md)."""
 import csv
 import statistics
@@ -31,10 +32,17 @@ DESCRIPTIONS = {
                     "{proxyConns} connections",
   "proxy-callgrind": "instructions (callgrind Ir) of the front alone per proxied keep-alive "
                      "GET /index.html, ab -k -c 10 (the upstream runs natively)",
+  "django-hello": "GET /polls/hello/ (a template, no database query) through the front to uWSGI "
+                  "over its unix socket (direct: uWSGI's --http-socket), {proxyConns} connections",
+  "django-polls": "GET /polls/ (the latest questions from SQLite) through the front to uWSGI, "
+                  "{proxyConns} connections",
 }
 # Issue 10's targets for proxy-small: epserve's req/s over nginx's, and its CPU/req over nginx's.
 TARGET_RATE = 1.3
 TARGET_CPU = 0.6
+# Issue 11's targets for the Django scenarios: req/s at least nginx's, p99 at most nginx's, front
+# CPU/req at most this share of nginx's.
+DJANGO_TARGET_CPU = 0.6
 OTHER_WARN_PCT = 15
 
 
@@ -115,6 +123,8 @@ def main():
   ]
   if "proxy" in meta:
     lines.append(f"- Proxy scenarios: {meta['proxy']}")
+  if "django" in meta:
+    lines.append(f"- Django scenarios: {meta['django']}; page sizes {meta.get('django_bytes', '?')}")
   versions = [f"{k[len('version '):]}: `{v}`" for k, v in meta.items() if k.startswith("version ")]
   lines.append("- Versions: " + "; ".join(versions))
   lines.append(f"- Command: `{meta.get('command', '?')}`")
@@ -169,36 +179,62 @@ def main():
                    f"| {fmt(col('rss_after_kb'), 0)} | {fmt(col('rss_per_conn_bytes'), 0)} "
                    f"| {'/'.join(resets)} |")
 
-  proxied = [(scen, server) for scen in scenarios if scen.startswith("proxy-")
-             and scen != "proxy-callgrind" for server in servers
-             if (scen, server) in stats and stats[(scen, server)]["rows"]]
-  if proxied:
-    lines += ["", "Proxy scenarios (servers are the fronts; *direct* is wrk straight to the "
-              "upstream nginx, pinned with the front): the front's CPU and the upstream's, per "
-              "request (medians over runs). *front ÷ direct* is the front's throughput as a share "
-              "of the upstream's own.", "",
-              "| scenario | front | metric | median | p99 ms | front CPU µs/req "
-              "| upstream CPU µs/req | front + upstream | server core busy % | front ÷ direct |",
-              "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
-    for scen, server in proxied:
+  def frontTable(prefix, intro):
+    """The fronts' rows for one family of scenarios (proxy- or django-), or [] when none ran."""
+    picked = [(scen, server) for scen in scenarios if scen.startswith(prefix)
+              and not scen.endswith("-callgrind") for server in servers
+              if (scen, server) in stats and stats[(scen, server)]["rows"]]
+    if not picked:
+      return []
+    out = ["", intro, "",
+           "| scenario | front | metric | median | p99 ms | front CPU µs/req "
+           "| upstream CPU µs/req | front + upstream | server core busy % | front ÷ direct |",
+           "|---|---|---|--:|--:|--:|--:|--:|--:|--:|"]
+    for scen, server in picked:
       s = stats[(scen, server)]
       direct = stats.get((scen, "direct"))
       both = (s["cpu"] + s["upstreamCpu"]) if s["cpu"] is not None \
           and s["upstreamCpu"] is not None else None
       rel = "—" if server == "direct" or direct is None else ratio(s["median"], direct["median"])
-      lines.append(f"| {scen} | {server} | {s['metric']} | {fmt(s['median'])} | {fmt(s['p99'], 2)} "
-                   f"| {fmt(s['cpu'], 2)} | {fmt(s['upstreamCpu'], 2)} | {fmt(both, 2)} "
-                   f"| {fmt(s['srvCore'], 0)} | {rel} |")
-    ep, ng = stats.get(("proxy-small", "epserve")), stats.get(("proxy-small", "nginx"))
-    if ep and ng and ep["rows"] and ng["rows"]:
-      rate = ep["median"] / ng["median"] if ng["median"] else None
-      cpu = ep["cpu"] / ng["cpu"] if ep["cpu"] is not None and ng["cpu"] else None
-      verdict = lambda ok: "met" if ok else "not met"
-      lines += ["", "Issue 10's targets for proxy-small: epserve ÷ nginx req/s = "
-                f"{fmt(rate, 2)} (target ≥ {TARGET_RATE}: "
-                f"{verdict(rate is not None and rate >= TARGET_RATE)}); epserve ÷ nginx front CPU "
-                f"µs/req = {fmt(cpu, 2)} (target ≤ {TARGET_CPU}: "
-                f"{verdict(cpu is not None and cpu <= TARGET_CPU)})."]
+      out.append(f"| {scen} | {server} | {s['metric']} | {fmt(s['median'])} | {fmt(s['p99'], 2)} "
+                 f"| {fmt(s['cpu'], 2)} | {fmt(s['upstreamCpu'], 2)} | {fmt(both, 2)} "
+                 f"| {fmt(s['srvCore'], 0)} | {rel} |")
+    return out
+
+  def versusNginx(scen):
+    """(req/s ratio, p99 ratio, front CPU ratio) of epserve over nginx in `scen`, or None."""
+    ep, ng = stats.get((scen, "epserve")), stats.get((scen, "nginx"))
+    if not (ep and ng and ep["rows"] and ng["rows"]):
+      return None
+    over = lambda a, b: a / b if a is not None and b else None
+    return over(ep["median"], ng["median"]), over(ep["p99"], ng["p99"]), over(ep["cpu"], ng["cpu"])
+
+  verdict = lambda ok: "met" if ok else "not met"
+  lines += frontTable("proxy-", "Proxy scenarios (servers are the fronts; *direct* is wrk straight "
+                      "to the upstream nginx, pinned with the front): the front's CPU and the "
+                      "upstream's, per request (medians over runs). *front ÷ direct* is the front's "
+                      "throughput as a share of the upstream's own.")
+  got = versusNginx("proxy-small")
+  if got:
+    rate, _, cpu = got
+    lines += ["", "Issue 10's targets for proxy-small: epserve ÷ nginx req/s = "
+              f"{fmt(rate, 2)} (target ≥ {TARGET_RATE}: "
+              f"{verdict(rate is not None and rate >= TARGET_RATE)}); epserve ÷ nginx front CPU "
+              f"µs/req = {fmt(cpu, 2)} (target ≤ {TARGET_CPU}: "
+              f"{verdict(cpu is not None and cpu <= TARGET_CPU)})."]
+  lines += frontTable("django-", "Django scenarios (the same uWSGI processes behind every front, "
+                      "pinned with it; *direct* is wrk straight to uWSGI's own --http-socket; "
+                      "*upstream CPU* is all of uWSGI's processes): medians over runs.")
+  for scen in (x for x in scenarios if x.startswith("django-")):
+    got = versusNginx(scen)
+    if not got:
+      continue
+    rate, p99, cpu = got
+    lines += ["", f"Issue 11's targets for {scen}: epserve ÷ nginx req/s = {fmt(rate, 2)} "
+              f"(target ≥ 1: {verdict(rate is not None and rate >= 1)}); p99 = {fmt(p99, 2)} "
+              f"(target ≤ 1: {verdict(p99 is not None and p99 <= 1)}); front CPU µs/req = "
+              f"{fmt(cpu, 2)} (target ≤ {DJANGO_TARGET_CPU}: "
+              f"{verdict(cpu is not None and cpu <= DJANGO_TARGET_CPU)})."]
 
   sizes = {"index": meta.get("index_bytes", "?"), "notfound": meta.get("notfound_bytes", "?"),
            "proxyConns": meta.get("proxy_conns", "?")}
