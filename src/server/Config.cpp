@@ -242,6 +242,9 @@ cxxopts::Options makeOptions() {
   return options;
 }
 
+// Each flag's TOML key, read off its definition: a switch takes true/false, an "on|off" argument
+// also true/false, and a description saying "(repeatable)" makes it an array. A flag added to
+// makeOptions() is therefore a key with no further code.
 std::vector<OptionSpec> specsOf(const cxxopts::Options& options) {
   std::vector<OptionSpec> specs;
   for (const cxxopts::HelpOptionDetails& o : options.group_help("").options) {

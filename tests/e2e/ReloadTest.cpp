@@ -205,6 +205,7 @@ void checkWrk(const ChildProcess& wrk, const std::string& what) {
   INFO(what << ": " << out << wrk.err());
   std::smatch m;
   REQUIRE(std::regex_search(out, m, std::regex(R"((\d+) requests in)")));
+  MESSAGE(what << ": " << m[1] << " requests, all 2xx, no socket errors");
   CHECK(std::stoul(m[1]) > 100);
   CHECK(out.find("Socket errors") == std::string::npos);
   CHECK(out.find("Non-2xx") == std::string::npos);
