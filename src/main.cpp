@@ -110,7 +110,6 @@ std::optional<Reload> prepareReload(const server::Config& running) {
       return std::nullopt;
     }
   }
-  spdlog::default_logger()->set_level(next.logLevel);
   r.config = std::make_shared<const server::Config>(std::move(next));
   return r;
 }
@@ -129,6 +128,7 @@ void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd liste
                                                              : reactor::Fd();
       if (r && server.reload(r->config, std::move(newListener))) {
         running = r->config;
+        spdlog::default_logger()->set_level(running->logLevel);
         spdlog::info("configuration reloaded");
       }
       return;
@@ -176,6 +176,7 @@ void runWorkers(const server::Config& config, reactor::Fd root,
                                                                 : std::move(r->listeners[i]));
     }
     running = r->config;
+    spdlog::default_logger()->set_level(running->logLevel);
     spdlog::info("configuration handed to the workers");
   }
   spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
