@@ -12,7 +12,7 @@
 FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev libcap2-bin \
+      build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev libtomlplusplus-dev libcap2-bin \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./

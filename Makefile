@@ -1,7 +1,7 @@
 # The two commands: `make run` serves www/ on 127.0.0.1:8080, `make test` runs every test.
 # Both install whatever Debian packages are missing first.
 
-BUILD_DEPS := build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev
+BUILD_DEPS := build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev libtomlplusplus-dev
 TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk
 JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1

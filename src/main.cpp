@@ -1,6 +1,6 @@
 // epserve: a static-file HTTP/1.1 server on one epoll loop per worker (one by default).
 // Parses the command line, opens the document root and the listening sockets, then runs the
-// server until SIGINT/SIGTERM.
+// server until SIGINT/SIGTERM; SIGHUP re-reads the command line and its --config file.
 #include <fcntl.h>
 #include <pthread.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -51,12 +52,87 @@ void raiseDescriptorLimit(const server::Config& config) {
 
 const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
+// One listener per worker on the configured address; with --port 0 the later ones join the
+// port the first was given. Throws std::system_error.
+std::vector<reactor::Fd> openListeners(const server::Config& config,
+                                       reactor::SocketAddress& bound) {
+  reactor::SocketAddress address;
+  reactor::SocketAddress::parse(config.address, config.port, address);
+  const bool shared = config.workers > 1;
+  std::vector<reactor::Fd> listeners;
+  listeners.push_back(reactor::listenTcp(address, 4096, shared, config.notSentLowat));
+  bound = reactor::SocketAddress::local(listeners.front().get());
+  for (std::uint32_t i = 1; i < config.workers; ++i) {
+    listeners.push_back(reactor::listenTcp(bound, 4096, true, config.notSentLowat));
+  }
+  return listeners;
+}
+
+// What a SIGHUP asks for: the settings read and checked again, and new listeners when the
+// address or port changed (empty otherwise). Nothing when they are invalid or cannot be bound:
+// one error line says why and the running settings stay.
+struct Reload {
+  std::shared_ptr<const server::Config> config;
+  std::vector<reactor::Fd> listeners;
+};
+
+std::optional<Reload> prepareReload(const server::Config& running) {
+  server::CommandLine cl = server::readCommandLine(running.arguments);
+  if (!cl.config) {
+    spdlog::error("reload: {}: keeping the running configuration", cl.error);
+    return std::nullopt;
+  }
+  server::Config next = std::move(*cl.config);
+  // Fixed for the process's life: the threads, and what the listeners were opened with.
+  if (next.workers != running.workers) {
+    spdlog::warn("reload: --workers cannot change live: keeping {} (restart to change it)",
+                 running.workers);
+    next.workers = running.workers;
+  }
+  if (next.notSentLowat != running.notSentLowat) {
+    spdlog::warn("reload: --tcp-notsent-lowat cannot change live: keeping {}",
+                 running.notSentLowat);
+    next.notSentLowat = running.notSentLowat;
+  }
+  if (next.accessLog != running.accessLog) {
+    spdlog::warn("reload: --access-log cannot change live: keeping it {}",
+                 running.accessLog ? "on" : "off");
+    next.accessLog = running.accessLog;
+  }
+  Reload r;
+  if (next.address != running.address || next.port != running.port) {
+    try {
+      reactor::SocketAddress bound;
+      r.listeners = openListeners(next, bound);
+      spdlog::info("reload: listening on {} (the old listener closes)", bound.toString());
+    } catch (const std::exception& e) {
+      spdlog::error("reload: {}: keeping the running configuration", e.what());
+      return std::nullopt;
+    }
+  }
+  r.config = std::make_shared<const server::Config>(std::move(next));
+  return r;
+}
+
 // One worker: the server and the signal watcher share the main thread's loop.
 void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener) {
   reactor::EventLoop loop;
   server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
                         std::move(listener));
-  reactor::SignalWatcher signals(loop, [&server](int sig) {
+  auto running = std::make_shared<const server::Config>(config);
+  reactor::SignalWatcher signals(loop, [&server, &running](int sig) {
+    if (sig == SIGHUP) {
+      spdlog::info("received SIGHUP, reloading the configuration");
+      std::optional<Reload> r = prepareReload(*running);
+      reactor::Fd newListener = r && !r->listeners.empty() ? std::move(r->listeners.front())
+                                                             : reactor::Fd();
+      if (r && server.reload(r->config, std::move(newListener))) {
+        running = r->config;
+        spdlog::default_logger()->set_level(running->logLevel);
+        spdlog::info("configuration reloaded");
+      }
+      return;
+    }
     spdlog::info("received {}, shutting down", signalName(sig));
     server.beginShutdown();
   });
@@ -71,6 +147,7 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   ::sigemptyset(&set);
   ::sigaddset(&set, SIGINT);
   ::sigaddset(&set, SIGTERM);
+  ::sigaddset(&set, SIGHUP);
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the workers
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -87,8 +164,21 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   std::vector<std::thread> threads;
   for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
 
+  // The main thread reads and checks a reload once and hands it to every worker.
+  auto running = std::make_shared<const server::Config>(config);
   int sig = 0;
-  ::sigwait(&set, &sig);
+  while (::sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+    spdlog::info("received SIGHUP, reloading the configuration of {} workers", servers.size());
+    std::optional<Reload> r = prepareReload(*running);
+    if (!r) continue;
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      servers[i]->requestReload(r->config, r->listeners.empty() ? reactor::Fd()
+                                                                : std::move(r->listeners[i]));
+    }
+    running = r->config;
+    spdlog::default_logger()->set_level(running->logLevel);
+    spdlog::info("configuration handed to the workers");
+  }
   spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
   for (auto& s : servers) s->requestShutdown();
   for (auto& t : threads) t.join();
@@ -113,16 +203,9 @@ int main(int argc, char** argv) {
 
   try {
     reactor::Fd root = fs::Resolver::openRoot(config.root);
-    reactor::SocketAddress address;
-    reactor::SocketAddress::parse(config.address, config.port, address);
     const bool shared = config.workers > 1;
-    std::vector<reactor::Fd> listeners;
-    listeners.push_back(reactor::listenTcp(address, 4096, shared, config.notSentLowat));
-    // With --port 0 the later workers must join the port the first one was given.
-    reactor::SocketAddress bound = reactor::SocketAddress::local(listeners.front().get());
-    for (std::uint32_t i = 1; i < config.workers; ++i) {
-      listeners.push_back(reactor::listenTcp(bound, 4096, true, config.notSentLowat));
-    }
+    reactor::SocketAddress bound;
+    std::vector<reactor::Fd> listeners = openListeners(config, bound);
     spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
                  EPSERVE_VERSION, bound.toString(), config.root, config.indexName,
                  config.notFoundPage, config.workers, config.workers > 1 ? "s" : "");

@@ -32,13 +32,15 @@ static_assert(ResponseRelay::kMaxHead < reactor::BufferPool::kBlockSize);
 
 }  // namespace
 
-Exchange::Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& client)
+Exchange::Exchange(server::LoopContext& ctx, const server::Config& config, Gateway& gateway,
+                   ExchangeClient& client)
     : ctx_(ctx),
+      config_(config),
       gateway_(gateway),
       client_(client),
-      req_(ctx.config.tempDir),
+      req_(config.tempDir),
       connector_(ctx.loop, gateway.connectTimeouts()),
-      spool_(client.clientOutput(), ctx.config.tempDir, ctx.config.proxyMaxTempFile) {}
+      spool_(client.clientOutput(), config.tempDir, config.proxyMaxTempFile) {}
 
 Exchange::~Exchange() {
   connector_.cancel();
@@ -60,9 +62,9 @@ void Exchange::start(std::size_t route) {
   // Shutting down: the head says the connection ends after this response.
   p.clientKeepAlive = req_.clientKeepAlive && !ctx_.shuttingDown;
   p.date = ctx_.date();
-  p.extraHeaders = ctx_.config.extraHeaders;
+  p.extraHeaders = config_.extraHeaders;
   p.upgradeOffered = req_.upgrade;
-  uwsgi_ = ctx_.config.proxyRoutes[route].uwsgi();
+  uwsgi_ = config_.proxyRoutes[route].uwsgi();
   p.cgiHeads = uwsgi_;
   relay_.reset(p);
   if (uwsgi_ && !encodeUwsgi(route)) return;
@@ -86,8 +88,8 @@ bool Exchange::encodeUwsgi(std::size_t route) {
   params.pathInfo = req_.pathInfo;
   params.remoteAddr = std::string_view(ip, ipLength);
   params.remotePort = port;
-  params.documentRoot = ctx_.config.root;
-  params.bufferSize = ctx_.config.uwsgiBufferSize;
+  params.documentRoot = config_.root;
+  params.bufferSize = config_.uwsgiBufferSize;
   packet_.clear();
   switch (writeUwsgiRequest(canonical, params, packet_)) {
     case UwsgiResult::Ok:
@@ -96,13 +98,13 @@ bool Exchange::encodeUwsgi(std::size_t route) {
     case UwsgiResult::TooLarge:
       spdlog::warn("upstream {}: the request's uwsgi variables exceed 65535 bytes, what the "
                    "protocol can carry: answering 431",
-                   ctx_.config.proxyRoutes[route].upstreams.front().text);
+                   config_.proxyRoutes[route].upstreams.front().text);
       break;
     case UwsgiResult::OverBuffer:
       spdlog::warn("upstream {}: the request's uwsgi variables exceed --uwsgi-buffer-size {}: "
                    "answering 431 (raise uWSGI's buffer-size and --uwsgi-buffer-size together)",
-                   ctx_.config.proxyRoutes[route].upstreams.front().text,
-                   ctx_.config.uwsgiBufferSize);
+                   config_.proxyRoutes[route].upstreams.front().text,
+                   config_.uwsgiBufferSize);
       break;
   }
   fail(431, nullptr);
@@ -313,7 +315,7 @@ bool Exchange::buffering() const {
     case ResponseRelay::Buffering::Default:
       break;
   }
-  return ctx_.config.proxyBuffering;
+  return config_.proxyBuffering;
 }
 
 void Exchange::clientDrained() {
@@ -373,7 +375,7 @@ void Exchange::fail(int status, const char* why) {
   reply.reset();
   server::RequestHandler::error(http::statusFromCode(status), true, reply);
   std::uint64_t bytes = server::writeReply(client_.clientOutput(), reply, nullptr, ctx_.date(),
-                                           ctx_.config.extraHeaders);
+                                           config_.extraHeaders);
   logAccess(status, bytes);
   finish(ExchangeEnd::Close);
 }

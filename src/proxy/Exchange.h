@@ -75,7 +75,9 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
  public:
   // Queued client output beyond this is spooled (or holds back reading the upstream).
   static constexpr std::uint64_t kClientHighWater = ResponseSpool::kHighWater;
-  Exchange(server::LoopContext& ctx, Gateway& gateway, ExchangeClient& client);
+  // `config` is the settings the client's request started under (its pinned Generation's).
+  Exchange(server::LoopContext& ctx, const server::Config& config, Gateway& gateway,
+           ExchangeClient& client);
   ~Exchange();
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
@@ -144,6 +146,7 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   bool buffering() const;
 
   server::LoopContext& ctx_;
+  const server::Config& config_;
   Gateway& gateway_;
   ExchangeClient& client_;
   ExchangeRequest req_;

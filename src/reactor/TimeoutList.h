@@ -53,6 +53,11 @@ class TimeoutList {
   void arm(Timer& t, Millis now);
   void remove(Timer& t);
 
+  // A reload's new duration, for timers armed from now on. Those already armed keep their
+  // deadlines; with a shorter duration a few of them may fire late (at their deadline's turn
+  // in the list), never early.
+  void setDuration(Millis duration) { duration_ = duration; }
+
   // Deadline of the earliest timer, or -1 when the list is empty.
   Millis nextDeadline() const { return head_ ? head_->deadline_ : -1; }
 

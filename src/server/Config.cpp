@@ -1,11 +1,14 @@
-// Command-line parsing and validation: see Config.h.
+// Command-line and --config parsing and their one validation: see Config.h.
 #include "server/Config.h"
 
 #include <cxxopts.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
+#include <map>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
@@ -13,6 +16,7 @@
 #include "http/Syntax.h"
 #include "reactor/DnsResolver.h"
 #include "reactor/SocketAddress.h"
+#include "server/ConfigFile.h"
 #include "server/Router.h"
 
 namespace epserve::server {
@@ -53,16 +57,6 @@ bool parseOnOff(const std::string& flag, const std::string& text) {
 bool isDirectory(const std::string& path) {
   std::error_code ec;
   return !path.empty() && std::filesystem::is_directory(path, ec);
-}
-
-// Every value of a repeatable flag, in command-line order, each exactly as given. cxxopts'
-// vector values split at commas, which --proxy lists and header values contain.
-std::vector<std::string> occurrences(const cxxopts::ParseResult& parsed, const std::string& flag) {
-  std::vector<std::string> values;
-  for (const auto& kv : parsed.arguments()) {
-    if (kv.key() == flag) values.push_back(kv.value());
-  }
-  return values;
 }
 
 std::string formatMilliseconds(std::int64_t ms) {
@@ -193,7 +187,15 @@ std::string validateHeader(const std::string& header) {
   return name + ": " + value;
 }
 
-CommandLine parseCommandLine(int argc, char** argv) {
+namespace {
+
+// Flags that only make sense on the command line: not keys of a --config file.
+bool commandLineOnly(const std::string& name) {
+  return name == "config" || name == "check-config" || name == "help" || name == "version";
+}
+
+// The one list of flags: the command line, the --config keys and --help all come from it.
+cxxopts::Options makeOptions() {
   cxxopts::Options options("epserve",
                            "epserve " EPSERVE_VERSION
                            " - a small, fast, strict static-file HTTP/1.1 server");
@@ -232,137 +234,257 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
     ("uwsgi-buffer-size", "proxy: largest uwsgi variables block, bytes (uWSGI's buffer-size; at most 65535)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
+    ("config", "read settings from a TOML file: every flag is a key; flags given here override it (SIGHUP re-reads it)", cxxopts::value<std::string>(), "FILE")
+    ("check-config", "validate the settings (and the --config file), print \"configuration ok\" or the error, exit 0 or 2")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
 
+  return options;
+}
+
+// Each flag's TOML key, read off its definition: a switch takes true/false, an "on|off" argument
+// also true/false, and a description saying "(repeatable)" makes it an array. A flag added to
+// makeOptions() is therefore a key with no further code.
+std::vector<OptionSpec> specsOf(const cxxopts::Options& options) {
+  std::vector<OptionSpec> specs;
+  for (const cxxopts::HelpOptionDetails& o : options.group_help("").options) {
+    if (o.l.empty() || commandLineOnly(o.l.front())) continue;
+    OptionSpec spec;
+    spec.name = o.l.front();
+    spec.boolean = o.is_boolean;
+    spec.onOff = o.arg_help == "on|off";
+    spec.repeatable = o.desc.find("(repeatable)") != std::string::npos;
+    specs.push_back(spec);
+  }
+  return specs;
+}
+
+// Every flag's values, from the file and the command line, and cxxopts' defaults; remembers
+// which value was read last, so a validation error can say where that value came from.
+class OptionValues {
+ public:
+  std::vector<OptionValue> given;  // in order: the file's, then the command line's
+  std::map<std::string, std::string, std::less<>> defaults;
+
+  // The last value given for `flag`, else its default ("" when it has none).
+  const std::string& get(const std::string& flag) {
+    for (auto it = given.rbegin(); it != given.rend(); ++it) {
+      if (it->key == flag) return use(*it);
+    }
+    origin_.clear();
+    key_ = flag;
+    return defaults[flag];
+  }
+  bool has(const std::string& flag) const {
+    return std::any_of(given.begin(), given.end(),
+                       [&flag](const OptionValue& v) { return v.key == flag; });
+  }
+  // Every value of a repeatable flag, in order.
+  std::vector<OptionValue> all(const std::string& flag) const {
+    std::vector<OptionValue> out;
+    std::copy_if(given.begin(), given.end(), std::back_inserter(out),
+                 [&flag](const OptionValue& v) { return v.key == flag; });
+    return out;
+  }
+  // Marks `v` as the value being validated; returns its text.
+  const std::string& use(const OptionValue& v) {
+    origin_ = v.origin;
+    key_ = v.key;
+    return v.text;
+  }
+  const std::string& origin() const { return origin_; }
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string origin_;
+  std::string key_;
+};
+
+// The one validation of every value, whichever way it was given. `strict` (--check-config, a
+// reload) also checks what running would find out later: that the root is a directory.
+Config validate(OptionValues& v, bool strict) {
+  Config c;
+  c.address = v.get("ipaddress");
+  c.port = parseNumber<std::uint16_t>("port", v.get("port"), 0, 65535);
+  reactor::SocketAddress probe;
+  if (!reactor::SocketAddress::parse(c.address, c.port, probe)) {
+    throw std::invalid_argument("invalid value '" + v.get("ipaddress") +
+                                "' for --ipaddress (expected an IPv4 or IPv6 address)");
+  }
+  c.root = v.get("root");
+  if (c.root.empty()) throw std::invalid_argument("--root must not be empty");
+  c.indexName = v.get("index");
+  if (!isPlainFileName(c.indexName)) {
+    throw std::invalid_argument("invalid value '" + c.indexName + "' for --index (a file name)");
+  }
+  c.notFoundPage = v.get("not-found");
+  while (!c.notFoundPage.empty() && c.notFoundPage.front() == '/') c.notFoundPage.erase(0, 1);
+  if (c.notFoundPage.empty()) throw std::invalid_argument("--not-found must name a file");
+
+  std::string level = v.get("log-level");
+  if (level == "trace") c.logLevel = spdlog::level::trace;
+  else if (level == "debug") c.logLevel = spdlog::level::debug;
+  else if (level == "info") c.logLevel = spdlog::level::info;
+  else if (level == "warn") c.logLevel = spdlog::level::warn;
+  else if (level == "error") c.logLevel = spdlog::level::err;
+  else throw std::invalid_argument("invalid value '" + level + "' for --log-level (trace|debug|info|warn|error)");
+
+  std::string access = v.get("access-log");
+  if (access != "on" && access != "off") {
+    throw std::invalid_argument("invalid value '" + access + "' for --access-log (on|off)");
+  }
+  c.accessLog = access == "on";
+  c.maxConnections = parseNumber<std::uint32_t>("max-connections", v.get("max-connections"), 1, 10'000'000);
+  c.headerTimeoutSec = parseNumber<std::uint32_t>("header-timeout", v.get("header-timeout"), 1, 86400);
+  c.keepAliveTimeoutSec = parseNumber<std::uint32_t>("keepalive-timeout", v.get("keepalive-timeout"), 1, 86400);
+  c.sendTimeoutSec = parseNumber<std::uint32_t>("send-timeout", v.get("send-timeout"), 1, 86400);
+  c.maxBodySize = parseNumber<std::uint64_t>("max-body-size", v.get("max-body-size"), 0, 1ULL << 40);
+  if (v.has("cache-control")) {
+    c.cacheControl = validateHeader("Cache-Control: " + v.get("cache-control"));
+    c.cacheControl = c.cacheControl.substr(std::string_view("Cache-Control: ").size());
+  }
+  for (const OptionValue& h : v.all("header")) c.extraHeaders += validateHeader(v.use(h)) + "\r\n";
+  if (v.has("fallback")) {
+    c.fallback = v.get("fallback");
+    while (!c.fallback.empty() && c.fallback.front() == '/') c.fallback.erase(0, 1);
+    if (c.fallback.empty()) throw std::invalid_argument("--fallback must name a file");
+  }
+  c.autoindex = v.has("autoindex") && v.get("autoindex") == "true";
+  c.workers = parseNumber<std::uint32_t>("workers", v.get("workers"), 1, 64);
+  c.notSentLowat = parseNumber<std::uint32_t>("tcp-notsent-lowat", v.get("tcp-notsent-lowat"), 0, 1U << 30);
+
+  // Routes, in command-line order, so a duplicate prefix is reported at its second use.
+  for (const OptionValue& kv : v.given) {
+    const bool isProxy = kv.key == "proxy";
+    if (!isProxy && kv.key != "static") continue;
+    v.use(kv);
+    std::string prefix;
+    if (isProxy) {
+      c.proxyRoutes.push_back(parseProxyRoute(kv.text));
+      prefix = c.proxyRoutes.back().prefix;
+    } else {
+      c.staticRoutes.push_back(parseStaticRoute(kv.text));
+      prefix = c.staticRoutes.back().prefix;
+    }
+    std::size_t uses = 0;
+    for (const auto& r : c.proxyRoutes) uses += r.prefix == prefix ? 1 : 0;
+    for (const auto& r : c.staticRoutes) uses += r.prefix == prefix ? 1 : 0;
+    if (uses > 1) {
+      throw badValue(kv.key, kv.text, "the prefix '" + prefix + "' is already routed");
+    }
+  }
+  constexpr std::int64_t kDay = 86'400'000;
+  auto millis = [&v](const std::string& flag) {
+    return parseMilliseconds(flag, v.get(flag), 1, kDay);
+  };
+  c.proxyConnectTimeoutMs = millis("proxy-connect-timeout");
+  c.proxyReadTimeoutMs = millis("proxy-read-timeout");
+  c.proxySendTimeoutMs = millis("proxy-send-timeout");
+  c.proxyFailTimeoutMs = millis("proxy-fail-timeout");
+  c.proxyResolveIntervalMs = millis("proxy-resolve-interval");
+  c.tunnelIdleTimeoutMs = millis("tunnel-idle-timeout");
+  c.uwsgiBufferSize = parseNumber<std::size_t>("uwsgi-buffer-size", v.get("uwsgi-buffer-size"), 64, 65535);
+  for (const OptionValue& given : v.all("resolver")) {
+    const std::string& list = v.use(given);
+    std::string_view rest = list;
+    for (;;) {
+      std::size_t comma = rest.find(',');
+      std::string item(http::trimOws(rest.substr(0, comma)));
+      reactor::SocketAddress server;
+      if (!reactor::parseNameServer(item, server)) {
+        throw badValue("resolver", list, "expected ADDR[:PORT], e.g. 10.0.0.2 or [::1]:5353");
+      }
+      c.resolvers.push_back(server);
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+    }
+  }
+  for (const OptionValue& given : v.all("trusted-proxies")) {
+    const std::string& list = v.use(given);
+    try {
+      c.trustedProxies.addList(list);
+    } catch (const std::invalid_argument& e) {
+      throw badValue("trusted-proxies", list, e.what());
+    }
+  }
+  c.tempDir = v.get("temp-dir");
+  // Checked when it was asked for or will be used: a static-only server never writes there.
+  if ((v.has("temp-dir") || !c.proxyRoutes.empty()) && !isDirectory(c.tempDir)) {
+    throw badValue("temp-dir", c.tempDir, "not a directory");
+  }
+  c.proxyRequestBuffering = parseOnOff("proxy-request-buffering", v.get("proxy-request-buffering"));
+  c.proxyBuffering = parseOnOff("proxy-buffering", v.get("proxy-buffering"));
+  c.proxyMaxTempFile = parseNumber<std::uint64_t>("proxy-max-temp-file", v.get("proxy-max-temp-file"), 0, 1ULL << 40);
+  if (strict && !isDirectory(v.get("root"))) {
+    throw badValue("root", c.root, "not a directory");
+  }
+  return c;
+}
+
+}  // namespace
+
+CommandLine readCommandLine(const std::vector<std::string>& args) {
+  cxxopts::Options options = makeOptions();
   CommandLine result;
+  OptionValues values;
   try {
-    auto parsed = options.parse(argc, argv);
+    std::vector<std::string> copy(args);
+    std::vector<char*> argv;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    auto parsed = options.parse(static_cast<int>(copy.size()), argv.data());
     if (!parsed.unmatched().empty()) {
       throw std::invalid_argument("unexpected argument '" + parsed.unmatched().front() + "'");
     }
     if (parsed.count("help")) {
-      std::fputs(options.help().c_str(), stdout);
+      result.output = options.help();
       return result;
     }
     if (parsed.count("version")) {
-      std::puts("epserve " EPSERVE_VERSION);
+      result.output = "epserve " EPSERVE_VERSION "\n";
       return result;
     }
-    Config c;
-    c.address = parsed["ipaddress"].as<std::string>();
-    c.port = parseNumber<std::uint16_t>("port", parsed["port"].as<std::string>(), 0, 65535);
-    reactor::SocketAddress probe;
-    if (!reactor::SocketAddress::parse(c.address, c.port, probe)) {
-      throw std::invalid_argument("invalid value '" + c.address +
-                                  "' for --ipaddress (expected an IPv4 or IPv6 address)");
+    for (const OptionSpec& spec : specsOf(options)) {
+      if (!spec.boolean && !parsed.count(spec.name) && parsed[spec.name].has_default()) {
+        values.defaults[spec.name] = parsed[spec.name].as<std::string>();
+      }
     }
-    c.root = parsed["root"].as<std::string>();
-    if (c.root.empty()) throw std::invalid_argument("--root must not be empty");
-    c.indexName = parsed["index"].as<std::string>();
-    if (!isPlainFileName(c.indexName)) {
-      throw std::invalid_argument("invalid value '" + c.indexName + "' for --index (a file name)");
+    std::string file;
+    if (parsed.count("config")) {
+      file = parsed["config"].as<std::string>();
+      // The command line overrides the file key by key (a repeatable flag's list as a whole).
+      for (OptionValue& fv : readConfigFile(file, specsOf(options))) {
+        if (!parsed.count(fv.key)) values.given.push_back(std::move(fv));
+      }
     }
-    c.notFoundPage = parsed["not-found"].as<std::string>();
-    while (!c.notFoundPage.empty() && c.notFoundPage.front() == '/') c.notFoundPage.erase(0, 1);
-    if (c.notFoundPage.empty()) throw std::invalid_argument("--not-found must name a file");
-
-    std::string level = parsed["log-level"].as<std::string>();
-    if (level == "trace") c.logLevel = spdlog::level::trace;
-    else if (level == "debug") c.logLevel = spdlog::level::debug;
-    else if (level == "info") c.logLevel = spdlog::level::info;
-    else if (level == "warn") c.logLevel = spdlog::level::warn;
-    else if (level == "error") c.logLevel = spdlog::level::err;
-    else throw std::invalid_argument("invalid value '" + level + "' for --log-level (trace|debug|info|warn|error)");
-
-    std::string access = parsed["access-log"].as<std::string>();
-    if (access != "on" && access != "off") {
-      throw std::invalid_argument("invalid value '" + access + "' for --access-log (on|off)");
-    }
-    c.accessLog = access == "on";
-    c.maxConnections = parseNumber<std::uint32_t>("max-connections", parsed["max-connections"].as<std::string>(), 1, 10'000'000);
-    c.headerTimeoutSec = parseNumber<std::uint32_t>("header-timeout", parsed["header-timeout"].as<std::string>(), 1, 86400);
-    c.keepAliveTimeoutSec = parseNumber<std::uint32_t>("keepalive-timeout", parsed["keepalive-timeout"].as<std::string>(), 1, 86400);
-    c.sendTimeoutSec = parseNumber<std::uint32_t>("send-timeout", parsed["send-timeout"].as<std::string>(), 1, 86400);
-    c.maxBodySize = parseNumber<std::uint64_t>("max-body-size", parsed["max-body-size"].as<std::string>(), 0, 1ULL << 40);
-    if (parsed.count("cache-control")) {
-      c.cacheControl = validateHeader("Cache-Control: " + parsed["cache-control"].as<std::string>());
-      c.cacheControl = c.cacheControl.substr(std::string_view("Cache-Control: ").size());
-    }
-    for (const auto& h : occurrences(parsed, "header")) c.extraHeaders += validateHeader(h) + "\r\n";
-    if (parsed.count("fallback")) {
-      c.fallback = parsed["fallback"].as<std::string>();
-      while (!c.fallback.empty() && c.fallback.front() == '/') c.fallback.erase(0, 1);
-      if (c.fallback.empty()) throw std::invalid_argument("--fallback must name a file");
-    }
-    c.autoindex = parsed.count("autoindex") > 0;
-    c.workers = parseNumber<std::uint32_t>("workers", parsed["workers"].as<std::string>(), 1, 64);
-    c.notSentLowat = parseNumber<std::uint32_t>("tcp-notsent-lowat", parsed["tcp-notsent-lowat"].as<std::string>(), 0, 1U << 30);
-
-    // Routes, in command-line order, so a duplicate prefix is reported at its second use.
     for (const auto& kv : parsed.arguments()) {
-      const bool isProxy = kv.key() == "proxy";
-      if (!isProxy && kv.key() != "static") continue;
-      std::string prefix;
-      if (isProxy) {
-        c.proxyRoutes.push_back(parseProxyRoute(kv.value()));
-        prefix = c.proxyRoutes.back().prefix;
-      } else {
-        c.staticRoutes.push_back(parseStaticRoute(kv.value()));
-        prefix = c.staticRoutes.back().prefix;
-      }
-      std::size_t uses = 0;
-      for (const auto& r : c.proxyRoutes) uses += r.prefix == prefix ? 1 : 0;
-      for (const auto& r : c.staticRoutes) uses += r.prefix == prefix ? 1 : 0;
-      if (uses > 1) {
-        throw badValue(kv.key(), kv.value(), "the prefix '" + prefix + "' is already routed");
-      }
+      if (!commandLineOnly(kv.key())) values.given.push_back(OptionValue{kv.key(), kv.value(), ""});
     }
-    constexpr std::int64_t kDay = 86'400'000;
-    auto millis = [&parsed](const std::string& flag) {
-      return parseMilliseconds(flag, parsed[flag].as<std::string>(), 1, kDay);
-    };
-    c.proxyConnectTimeoutMs = millis("proxy-connect-timeout");
-    c.proxyReadTimeoutMs = millis("proxy-read-timeout");
-    c.proxySendTimeoutMs = millis("proxy-send-timeout");
-    c.proxyFailTimeoutMs = millis("proxy-fail-timeout");
-    c.proxyResolveIntervalMs = millis("proxy-resolve-interval");
-    c.tunnelIdleTimeoutMs = millis("tunnel-idle-timeout");
-    c.uwsgiBufferSize = parseNumber<std::size_t>("uwsgi-buffer-size", parsed["uwsgi-buffer-size"].as<std::string>(), 64, 65535);
-    for (const auto& list : occurrences(parsed, "resolver")) {
-      std::string_view rest = list;
-      for (;;) {
-        std::size_t comma = rest.find(',');
-        std::string item(http::trimOws(rest.substr(0, comma)));
-        reactor::SocketAddress server;
-        if (!reactor::parseNameServer(item, server)) {
-          throw badValue("resolver", list, "expected ADDR[:PORT], e.g. 10.0.0.2 or [::1]:5353");
-        }
-        c.resolvers.push_back(server);
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
+    const bool check = parsed.count("check-config") > 0;
+    Config c = validate(values, check || !file.empty());
+    c.configFile = file;
+    c.arguments = args;
+    if (check) {
+      result.output = "configuration ok\n";
+      return result;
     }
-    for (const auto& list : occurrences(parsed, "trusted-proxies")) {
-      try {
-        c.trustedProxies.addList(list);
-      } catch (const std::invalid_argument& e) {
-        throw badValue("trusted-proxies", list, e.what());
-      }
-    }
-    c.tempDir = parsed["temp-dir"].as<std::string>();
-    // Checked when it was asked for or will be used: a static-only server never writes there.
-    if ((parsed.count("temp-dir") || !c.proxyRoutes.empty()) && !isDirectory(c.tempDir)) {
-      throw badValue("temp-dir", c.tempDir, "not a directory");
-    }
-    c.proxyRequestBuffering = parseOnOff("proxy-request-buffering", parsed["proxy-request-buffering"].as<std::string>());
-    c.proxyBuffering = parseOnOff("proxy-buffering", parsed["proxy-buffering"].as<std::string>());
-    c.proxyMaxTempFile = parseNumber<std::uint64_t>("proxy-max-temp-file", parsed["proxy-max-temp-file"].as<std::string>(), 0, 1ULL << 40);
-    result.config = c;
+    result.config = std::move(c);
+  } catch (const ConfigFileError& e) {
+    result.error = e.what();
+    result.exitCode = 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());
+    result.error = values.origin().empty()
+                       ? std::string("epserve: ") + e.what() + " (see --help)"
+                       : values.origin() + ": " + values.key() + ": " + e.what();
     result.exitCode = 2;
   }
+  return result;
+}
+
+CommandLine parseCommandLine(int argc, char** argv) {
+  CommandLine result = readCommandLine(std::vector<std::string>(argv, argv + argc));
+  if (!result.output.empty()) std::fputs(result.output.c_str(), stdout);
+  if (!result.error.empty()) std::fprintf(stderr, "%s\n", result.error.c_str());
   return result;
 }
 

@@ -1,5 +1,5 @@
-// The server's settings, read from the command line (cxxopts). Validation lives here so
-// a bad flag or value is reported in one line before anything starts.
+// The server's settings, read from the command line (cxxopts) and a --config file. Validation
+// lives here so a bad flag or value is reported in one line before anything starts.
 #pragma once
 
 #include <cstdint>
@@ -70,6 +70,11 @@ struct Config {
   bool proxyRequestBuffering = true;
   bool proxyBuffering = true;
   std::uint64_t proxyMaxTempFile = 1ULL << 30;  // bytes
+
+  // --config: the TOML file read (empty = none), and the whole command line, so SIGHUP can
+  // read both again.
+  std::string configFile;
+  std::vector<std::string> arguments;
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,
@@ -83,12 +88,18 @@ std::int64_t parseMilliseconds(const std::string& flag, const std::string& text,
                                std::int64_t minMs, std::int64_t maxMs);
 
 // What the command line asked for: run with a config, or exit at once with a code
-// (0 after --help/--version, 2 after a bad flag; the message is already printed).
+// (0 after --help/--version/--check-config, 2 after a bad flag or file value).
 struct CommandLine {
   std::optional<Config> config;
   int exitCode = 0;
+  std::string output;  // for stdout: the help, the version, "configuration ok"
+  std::string error;   // one line for stderr: "FILE:LINE:COLUMN: KEY: message" for a file value
 };
 
+// Reads `args` (args[0] is the program name) and the --config file they name; prints nothing,
+// so a reload can log the error instead.
+CommandLine readCommandLine(const std::vector<std::string>& args);
+// readCommandLine, printing its output and error.
 CommandLine parseCommandLine(int argc, char** argv);
 
 }  // namespace epserve::server

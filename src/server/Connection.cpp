@@ -41,6 +41,7 @@ void Connection::open(reactor::Fd fd, const reactor::SocketAddress& peer) {
   restartDeadline_ = true;
   scanned_ = 0;
   requestsServed_ = 0;
+  pin();
   stream_.open(std::move(fd), ctx_.loop, this);
   drive();
 }
@@ -237,7 +238,35 @@ bool Connection::processInput() {
   return progressed;
 }
 
+// Requests start under the current settings. An exchange or tunnel made under older ones goes
+// with them, after this iteration: a finished exchange may be on the stack, driving this.
+void Connection::pin() {
+  const std::shared_ptr<Generation>& current = ctx_.generation();
+  if (gen_ == current) return;
+  if ((exchange_ || tunnel_) && !retiredGen_) {
+    retiredExchange_ = std::move(exchange_);
+    retiredTunnel_ = std::move(tunnel_);
+    retiredGen_ = gen_;
+    ctx_.loop.defer([this] {
+      retiredTunnel_.reset();
+      retiredExchange_.reset();
+      retiredGen_.reset();
+    });
+  }
+  exchange_.reset();
+  tunnel_.reset();
+  gen_ = current;
+}
+
+void Connection::settle() {
+  if (gen_ == ctx_.generation()) return;
+  exchange_.reset();
+  tunnel_.reset();
+  gen_.reset();
+}
+
 void Connection::handleRequest(const http::Request& req, std::size_t headLength) {
+  pin();
   restartDeadline_ = true;
   ++requestsServed_;
   Reply& reply = ctx_.scratchReply();
@@ -249,7 +278,7 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
   if (req.unsupportedExpect) {
     RequestHandler::error(Status::ExpectationFailed, true, reply);
   } else if (req.framing == http::BodyFraming::ContentLength &&
-             req.contentLength > ctx_.config.maxBodySize) {
+             req.contentLength > gen_->config.maxBodySize) {
     RequestHandler::error(Status::ContentTooLarge, true, reply);
   } else {
     const Route* route = ctx_.route(req.path);
@@ -292,7 +321,7 @@ bool Connection::consumeBody() {
   std::size_t used = 0;
   auto r = body_.feed(in.view(), used, [](std::string_view) {});  // discarded
   in.consume(used);
-  if (r == http::BodyDecoder::Result::Error || body_.dataBytes() > ctx_.config.maxBodySize) {
+  if (r == http::BodyDecoder::Result::Error || body_.dataBytes() > gen_->config.maxBodySize) {
     if (bodyAnswered_) {
       startClosing(true);  // its response is out: there is nothing left to answer
       return false;
@@ -320,7 +349,7 @@ void Connection::failRequest(Status status) {
 
 void Connection::queueReply(Reply& reply, const http::Request* req) {
   std::uint64_t bodyBytes =
-      writeReply(stream_.output(), reply, req, ctx_.date(), ctx_.config.extraHeaders);
+      writeReply(stream_.output(), reply, req, ctx_.date(), gen_->config.extraHeaders);
   AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   AccessEntry e;
@@ -441,7 +470,7 @@ void Connection::close() {
 proxy::Exchange& Connection::exchange() {
   if (!exchange_) {
     proxy::ExchangeClient& self = *this;
-    exchange_ = std::make_unique<proxy::Exchange>(ctx_, *ctx_.gateway, self);
+    exchange_ = std::make_unique<proxy::Exchange>(ctx_, gen_->config, *gen_->gateway, self);
   }
   return *exchange_;
 }
@@ -475,8 +504,8 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
               (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);
   r.body.reset();
   // uWSGI reads CONTENT_LENGTH, which the uwsgi packet must carry: its bodies are buffered.
-  r.streamed = r.hasBody && !ctx_.config.proxyRequestBuffering &&
-               !ctx_.config.proxyRoutes[route].uwsgi();
+  r.streamed = r.hasBody && !gen_->config.proxyRequestBuffering &&
+               !gen_->config.proxyRoutes[route].uwsgi();
   if (r.streamed) r.stream.reset(chunked);
   // Buffered, a chunked upload is de-chunked and its length goes in once it is known;
   // streamed, it is re-chunked.
@@ -522,13 +551,13 @@ bool Connection::bufferBody() {
   });
   in.consume(used);
   if (!stored) {
-    spdlog::error("request body: cannot write a temporary file in {}: {}", ctx_.config.tempDir,
+    spdlog::error("request body: cannot write a temporary file in {}: {}", gen_->config.tempDir,
                   std::strerror(errno));
     failRequest(Status::InternalServerError);
     return false;
   }
   if (result == http::BodyDecoder::Result::Error ||
-      body_.dataBytes() > ctx_.config.maxBodySize) {
+      body_.dataBytes() > gen_->config.maxBodySize) {
     failRequest(result == http::BodyDecoder::Result::Error ? Status::BadRequest
                                                            : Status::ContentTooLarge);
     return false;
@@ -606,7 +635,7 @@ void Connection::streamBody() {
   bool take = exchange_->bodyIntake() == proxy::Exchange::BodyIntake::Take;
   std::string_view input = in.view();
   if (take) input = input.substr(0, exchange_->bodyRoom());
-  std::uint64_t limit = ctx_.config.maxBodySize;
+  std::uint64_t limit = gen_->config.maxBodySize;
   std::size_t used = 0;
   auto result = body_.feed(input, used, [&](std::string_view data) {
     // Nothing past the limit goes upstream (dataBytes() already counts `data`).
@@ -700,7 +729,7 @@ void Connection::exchangeFinished(proxy::ExchangeEnd end) {
 void Connection::startTunnel() {
   if (!tunnel_) {
     proxy::TunnelOwner& self = *this;
-    tunnel_ = std::make_unique<proxy::Tunnel>(ctx_.loop, ctx_.gateway->tunnelTimeouts(), self);
+    tunnel_ = std::make_unique<proxy::Tunnel>(ctx_.loop, gen_->gateway->tunnelTimeouts(), self);
   }
   // Bytes the client sent after its request head are the new protocol's: the tunnel's first.
   scanned_ = 0;

@@ -67,6 +67,8 @@ class Connection final : public reactor::IoHandler,
   void beginShutdown();
   // Closes at once, whatever is in flight (the shutdown grace period is over).
   void forceClose() { close(); }
+  // Closed and out of this iteration: lets go of settings a reload has replaced.
+  void settle();
 
   void onEvents(std::uint32_t events) override;
   void onTimeout() override;
@@ -88,6 +90,7 @@ class Connection final : public reactor::IoHandler,
   Step stepStreaming(int& readRounds);
   void streamBody();
   void failStreamedBody(http::Status status);
+  void pin();
   void startProxy(const http::Request& req, std::size_t headLength, std::size_t route);
   bool bufferBody();
   proxy::Exchange& exchange();
@@ -124,8 +127,14 @@ class Connection final : public reactor::IoHandler,
   std::uint32_t requestsServed_ = 0;
   reactor::OutputQueue::Mark heldMark_{};  // where the reply held for a request body starts
   http::BodyDecoder body_;        // the request body being read (discarded or buffered)
+  // The settings of the request being served (LoopContext::generation() when it started),
+  // and ones replaced while their exchange was on the stack (released after the iteration).
+  std::shared_ptr<Generation> gen_;
+  std::shared_ptr<Generation> retiredGen_;
   std::unique_ptr<proxy::Exchange> exchange_;  // made on the first proxied request
   std::unique_ptr<proxy::Tunnel> tunnel_;      // made on the first upgrade
+  std::unique_ptr<proxy::Exchange> retiredExchange_;
+  std::unique_ptr<proxy::Tunnel> retiredTunnel_;
   std::size_t route_ = 0;         // the proxy route of the request being buffered
   bool lengthLater_ = false;      // the upstream head still lacks the body's Content-Length
   bool bodyAnswered_ = false;     // the body being discarded belongs to an answered request:

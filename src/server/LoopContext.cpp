@@ -1,6 +1,8 @@
 // The per-loop shared state and its hooks into the loop: see LoopContext.h.
 #include "server/LoopContext.h"
 
+#include <spdlog/spdlog.h>
+
 #include "http/Upgrade.h"
 #include "proxy/RequestHead.h"
 #include "proxy/TargetRewrite.h"
@@ -11,74 +13,64 @@ namespace {
 
 constexpr reactor::Millis kLingerMillis = 2000;
 
-std::vector<std::unique_ptr<Site>> openAliases(reactor::EventLoop& loop, const Config& config) {
-  std::vector<std::unique_ptr<Site>> sites;
-  for (const StaticRoute& r : config.staticRoutes) {
-    sites.push_back(std::make_unique<Site>(
-        loop, r.dir, fs::Resolver(fs::Resolver::openRoot(r.dir), config.indexName)));
-  }
-  return sites;
-}
-
-std::vector<Site*> pointers(const std::vector<std::unique_ptr<Site>>& sites) {
-  std::vector<Site*> out;
-  for (const auto& s : sites) out.push_back(s.get());
-  return out;
-}
-
-std::vector<Route> routesOf(const Config& config) {
-  std::vector<Route> routes;
-  for (std::size_t i = 0; i < config.staticRoutes.size(); ++i) {
-    routes.push_back(Route{config.staticRoutes[i].prefix, Route::Kind::Static, i});
-  }
-  for (std::size_t i = 0; i < config.proxyRoutes.size(); ++i) {
-    routes.push_back(Route{config.proxyRoutes[i].prefix, Route::Kind::Proxy, i});
-  }
-  return routes;
-}
-
 }  // namespace
 
 LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::Resolver resolver)
     : loop(eventLoop),
-      config(cfg),
+      config(live_),
       limits(),
       accessLog(cfg.accessLog),
-      root_(eventLoop, cfg.root, std::move(resolver)),
-      aliases_(openAliases(eventLoop, cfg)),
-      router_(routesOf(cfg)),
-      handler_(config, root_, pointers(aliases_)),
+      live_(cfg),
+      generation_(std::make_shared<Generation>(eventLoop, std::make_shared<const Config>(cfg),
+                                               std::move(resolver), nullptr)),
       request_(std::make_unique<http::Request>()),
       timeouts_{reactor::TimeoutList(cfg.headerTimeoutSec * 1000LL),
                 reactor::TimeoutList(cfg.keepAliveTimeoutSec * 1000LL),
                 reactor::TimeoutList(cfg.sendTimeoutSec * 1000LL),
                 reactor::TimeoutList(kLingerMillis)} {
   for (auto& list : timeouts_) loop.addTimeoutList(&list);
-  if (!cfg.proxyRoutes.empty()) gateway = std::make_unique<proxy::Gateway>(loop, cfg);
-  for (const ProxyRoute& r : cfg.proxyRoutes) {
-    fallbackHosts_.push_back(proxy::authority(r.upstreams.front()));
-  }
+  gateway = generation_->gateway.get();
   flushHook_ = loop.addBeforeSleep([this] { accessLog.flush(); });
 }
 
 LoopContext::~LoopContext() {
-  gateway.reset();
+  generation_.reset();
   loop.removeBeforeSleep(flushHook_);
   for (auto& list : timeouts_) loop.removeTimeoutList(&list);
   accessLog.flush();
 }
 
 
+bool LoopContext::reload(std::shared_ptr<const Config> next) {
+  std::shared_ptr<Generation> g;
+  try {
+    g = std::make_shared<Generation>(loop, std::move(next), std::nullopt, generation_.get());
+  } catch (const std::exception& e) {
+    spdlog::error("reload: {}: keeping the running configuration", e.what());
+    return false;
+  }
+  generation_ = std::move(g);
+  live_ = generation_->config;
+  gateway = generation_->gateway.get();
+  timeouts(Deadline::Header).setDuration(live_.headerTimeoutSec * 1000LL);
+  timeouts(Deadline::KeepAlive).setDuration(live_.keepAliveTimeoutSec * 1000LL);
+  timeouts(Deadline::Send).setDuration(live_.sendTimeoutSec * 1000LL);
+  return true;
+}
+
 const Route* LoopContext::route(std::string_view path) {
-  if (router_.routes().empty()) return nullptr;  // no routing work for a plain file server
+  const Router& router = generation_->router;
+  if (router.routes().empty()) return nullptr;  // no routing work for a plain file server
   if (!routingPath(path, routePath_)) return nullptr;  // the static handler answers its 400
-  return router_.match(routePath_);
+  return router.match(routePath_);
 }
 
 void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
                                     const reactor::SocketAddress& peer,
                                     ChunkedUpload chunked, std::string& out) {
-  const ProxyRoute& r = config.proxyRoutes[route];
+  // Called as the request starts, so the current generation is the one it pinned.
+  const Generation& g = *generation_;
+  const ProxyRoute& r = g.config.proxyRoutes[route];
   // Every URL of a route shares the first one's path (the flag's validation sees to it).
   const proxy::UpstreamUrl& url = r.upstreams.front();
   target_.clear();
@@ -86,8 +78,8 @@ void LoopContext::writeUpstreamHead(const http::Request& req, std::size_t route,
   proxy::ForwardInfo f;
   f.target = target_;
   f.peer = &peer;
-  f.peerTrusted = !config.trustedProxies.empty() && config.trustedProxies.contains(peer);
-  f.fallbackHost = fallbackHosts_[route];
+  f.peerTrusted = !g.config.trustedProxies.empty() && g.config.trustedProxies.contains(peer);
+  f.fallbackHost = g.fallbackHosts[route];
   f.upgrade = http::requestsUpgrade(req);
   if (req.framing == http::BodyFraming::ContentLength) {
     f.body = proxy::ForwardInfo::Body::Length;

@@ -1,5 +1,6 @@
 // What every connection on one event loop shares: the loop, its buffers, date, access log,
-// timeout lists, open-file cache and request handler. One per worker; nothing is locked.
+// timeout lists, and the current Generation (sites, router, handler, gateway) that a reload
+// replaces. One per worker; nothing is locked.
 #pragma once
 
 #include <array>
@@ -18,6 +19,7 @@
 #include "reactor/TimeoutList.h"
 #include "server/AccessLog.h"
 #include "server/Config.h"
+#include "server/Generation.h"
 #include "server/Reply.h"
 #include "server/RequestHandler.h"
 #include "server/Router.h"
@@ -43,12 +45,20 @@ class LoopContext {
   LoopContext& operator=(const LoopContext&) = delete;
 
   reactor::EventLoop& loop;
+  // The current settings (those of generation()). A reload replaces them between events: what
+  // must stay the same for one request reads the Generation the request pinned instead.
   const Config& config;
   reactor::BufferPool buffers;
   const http::ParseLimits limits;
   AccessLog accessLog;
-  std::unique_ptr<proxy::Gateway> gateway;  // null when no route is proxied
+  proxy::Gateway* gateway = nullptr;  // generation()'s; null when no route is proxied
   bool shuttingDown = false;                // set by the server's graceful shutdown
+
+  // The settings new requests start under (Connection pins it per request).
+  const std::shared_ptr<Generation>& generation() const { return generation_; }
+  // Makes `next` (already validated) the settings of new requests. False, with one error line, when it cannot be applied (a directory vanished):
+  // the current settings stay.
+  bool reload(std::shared_ptr<const Config> next);
 
   // The --static or --proxy route a request path falls under, or nullptr when the root answers
   // it (including the 400 for a path that climbs above the root). Valid while the loop runs.
@@ -65,7 +75,7 @@ class LoopContext {
                          std::string& out);
 
   reactor::TimeoutList& timeouts(Deadline d) { return timeouts_[static_cast<std::size_t>(d)]; }
-  RequestHandler& handler() { return handler_; }
+  RequestHandler& handler() { return generation_->handler(); }
   // The Date value for this iteration's wall clock.
   std::string_view date() { return dates_.get(loop.wallSeconds()); }
   // Reused for every request on this loop (one is handled at a time): no allocation per
@@ -74,13 +84,10 @@ class LoopContext {
   Reply& scratchReply() { return reply_; }
 
  private:
-  Site root_;
-  std::vector<std::unique_ptr<Site>> aliases_;  // one per config.staticRoutes entry
-  Router router_;          // every --static and --proxy prefix
+  Config live_;  // what `config` refers to: a copy of generation_->config
+  std::shared_ptr<Generation> generation_;
   std::string routePath_;  // the normalised path of the last route() request
   std::string target_;        // scratch for writeUpstreamHead
-  std::vector<std::string> fallbackHosts_;  // per proxy route: its first URL's authority
-  RequestHandler handler_;
   http::DateCache dates_;
   std::unique_ptr<http::Request> request_;  // ~3 KiB of header views
   Reply reply_;

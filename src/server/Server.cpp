@@ -2,6 +2,7 @@
 #include "server/Server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 
 #include "server/ReplyWriter.h"
 
@@ -13,7 +14,17 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       busyHeaders_(config.extraHeaders + "Retry-After: 1\r\n"),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
       shutdownTimer_(this),
-      shutdownRequest_(loop, [this] { beginShutdown(); }) {
+      shutdownRequest_(loop, [this] { beginShutdown(); }),
+      reloadRequest_(loop, [this] {
+        std::shared_ptr<const Config> next;
+        reactor::Fd newListener;
+        {
+          std::lock_guard<std::mutex> lock(reloadMutex_);
+          next = std::move(pendingConfig_);
+          newListener = std::move(pendingListener_);
+        }
+        if (next) reload(std::move(next), std::move(newListener));
+      }) {
   loop.addTimeoutList(&shutdownTimeout_);
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop, std::move(listener),
@@ -67,8 +78,33 @@ void Server::connectionClosed(Connection* c) {
   open_[i] = open_.back();
   open_[i]->ownerIndex = i;
   open_.pop_back();
-  ctx_.loop.defer([this, c] { free_.push_back(c); });
+  ctx_.loop.defer([this, c] {
+    c->settle();
+    free_.push_back(c);
+  });
   if (shuttingDown_ && open_.empty()) ctx_.loop.stop();
+}
+
+void Server::requestReload(std::shared_ptr<const Config> next, reactor::Fd listener) {
+  {
+    std::lock_guard<std::mutex> lock(reloadMutex_);
+    pendingConfig_ = std::move(next);
+    pendingListener_ = std::move(listener);
+  }
+  reloadRequest_.notify();
+}
+
+bool Server::reload(std::shared_ptr<const Config> next, reactor::Fd listener) {
+  if (shuttingDown_ || !ctx_.reload(std::move(next))) return false;
+  busyHeaders_ = ctx_.config.extraHeaders + "Retry-After: 1\r\n";
+  for (Connection* c : free_) c->settle();
+  if (listener) {
+    acceptor_->onEvents(EPOLLIN);  // what the old listener has queued is accepted, not reset
+    acceptor_ = std::make_unique<reactor::Acceptor>(
+        ctx_.loop, std::move(listener),
+        [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
+  }
+  return true;
 }
 
 void Server::beginShutdown() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,13 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   void beginShutdown();
   // beginShutdown() from any thread (or a signal handler): wakes the loop to do it.
   void requestShutdown() { shutdownRequest_.notify(); }
+  // SIGHUP: `next` (validated) becomes the settings of new requests. `listener`, when open,
+  // replaces the listening socket (opened before the old one closes; connections accepted on
+  // the old one carry on). Loop thread only.
+  // False (with an error line) when it could not be applied: the running settings stay.
+  bool reload(std::shared_ptr<const Config> next, reactor::Fd listener);
+  // reload() from another thread (the main thread of --workers N): handed over via a wakeup.
+  void requestReload(std::shared_ptr<const Config> next, reactor::Fd listener);
 
  private:
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer);
@@ -52,6 +60,10 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
   reactor::Wakeup shutdownRequest_;
+  std::mutex reloadMutex_;  // guards the two pending values between requestReload and the loop
+  std::shared_ptr<const Config> pendingConfig_;
+  reactor::Fd pendingListener_;
+  reactor::Wakeup reloadRequest_;
 };
 
 }  // namespace epserve::server
