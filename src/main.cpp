@@ -193,13 +193,14 @@ int main(int argc, char** argv) {
   setUpLogging(config.logLevel);
   raiseDescriptorLimit(config);
   // Held from here on: the port accepts connections as soon as it is bound, before the loop's
-  // signal watcher exists, and a SIGTERM or SIGINT in between must wait for it (seen: a test
-  // that signalled a just-started server got it killed by the default action).
-  sigset_t shutdownSignals;
-  ::sigemptyset(&shutdownSignals);
-  ::sigaddset(&shutdownSignals, SIGINT);
-  ::sigaddset(&shutdownSignals, SIGTERM);
-  ::pthread_sigmask(SIG_BLOCK, &shutdownSignals, nullptr);
+  // signal watcher exists, and a SIGTERM, SIGINT or SIGHUP in between must wait for it (seen: a
+  // test that signalled a just-started server got it killed by the default action).
+  sigset_t controlSignals;
+  ::sigemptyset(&controlSignals);
+  ::sigaddset(&controlSignals, SIGINT);
+  ::sigaddset(&controlSignals, SIGTERM);
+  ::sigaddset(&controlSignals, SIGHUP);
+  ::pthread_sigmask(SIG_BLOCK, &controlSignals, nullptr);
 
   try {
     reactor::Fd root = fs::Resolver::openRoot(config.root);
