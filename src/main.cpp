@@ -19,6 +19,7 @@
 #include "reactor/Listener.h"
 #include "reactor/SignalWatcher.h"
 #include "server/Config.h"
+#include "server/Metrics.h"
 #include "server/Server.h"
 
 using namespace epserve;
@@ -51,11 +52,22 @@ void raiseDescriptorLimit(const server::Config& config) {
 
 const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
+// --metrics-listen: the first loop answers /metrics, with every loop's figures (registered
+// before any loop runs).
+void setUpMetrics(server::Metrics& metrics, reactor::Fd metricsListener,
+                  const std::vector<server::Server*>& servers) {
+  if (!metricsListener) return;
+  for (server::Server* s : servers) metrics.add(s->metricsSources());
+  servers.front()->serveMetrics(std::move(metricsListener), metrics);
+}
+
 // One worker: the server and the signal watcher share the main thread's loop.
-void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener) {
+void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener,
+               server::Metrics& metrics, reactor::Fd metricsListener) {
   reactor::EventLoop loop;
   server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
                         std::move(listener));
+  setUpMetrics(metrics, std::move(metricsListener), {&server});
   reactor::SignalWatcher signals(loop, [&server](int sig) {
     spdlog::info("received {}, shutting down", signalName(sig));
     server.beginShutdown();
@@ -66,7 +78,8 @@ void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd liste
 // N workers: each thread runs its own loop, server, listener and file cache; the main thread
 // only waits for a signal and asks every worker to drain.
 void runWorkers(const server::Config& config, reactor::Fd root,
-                std::vector<reactor::Fd> listeners) {
+                std::vector<reactor::Fd> listeners, server::Metrics& metrics,
+                reactor::Fd metricsListener) {
   sigset_t set;
   ::sigemptyset(&set);
   ::sigaddset(&set, SIGINT);
@@ -84,6 +97,9 @@ void runWorkers(const server::Config& config, reactor::Fd root,
         *loops.back(), config, fs::Resolver(std::move(workerRoot), config.indexName),
         std::move(listener)));
   }
+  std::vector<server::Server*> all;
+  for (auto& s : servers) all.push_back(s.get());
+  setUpMetrics(metrics, std::move(metricsListener), all);
   std::vector<std::thread> threads;
   for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
 
@@ -115,6 +131,12 @@ int main(int argc, char** argv) {
     for (std::uint32_t i = 1; i < config.workers; ++i) {
       listeners.push_back(reactor::listenTcp(bound, 4096, true, config.notSentLowat));
     }
+    reactor::Fd metricsListener;
+    if (config.metricsListen) {
+      metricsListener = reactor::listenTcp(*config.metricsListen, 64);
+      spdlog::info("metrics at http://{}/metrics",
+                   reactor::SocketAddress::local(metricsListener.get()).toString());
+    }
     spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
                  EPSERVE_VERSION, bound.toString(), config.root, config.indexName,
                  config.notFoundPage, config.workers, config.workers > 1 ? "s" : "");
@@ -124,10 +146,13 @@ int main(int argc, char** argv) {
       for (const auto& u : r.upstreams) urls += (urls.empty() ? "" : ", ") + u.text;
       spdlog::info("proxy {} -> {}", r.prefix, urls);
     }
+    server::Metrics metrics(config);
     if (shared) {
-      runWorkers(config, std::move(root), std::move(listeners));
+      runWorkers(config, std::move(root), std::move(listeners), metrics,
+                 std::move(metricsListener));
     } else {
-      runSingle(config, std::move(root), std::move(listeners.front()));
+      runSingle(config, std::move(root), std::move(listeners.front()), metrics,
+                std::move(metricsListener));
     }
     spdlog::info("shut down cleanly");
     return 0;

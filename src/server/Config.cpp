@@ -143,6 +143,23 @@ StaticRoute parseStaticRoute(const std::string& text) {
   return route;
 }
 
+// --metrics-listen: "127.0.0.1:9100", "[::1]:9100", "0.0.0.0:0" (port 0: any free port).
+reactor::SocketAddress parseListenAddress(const std::string& flag, const std::string& text) {
+  std::size_t colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? std::string() : text.substr(0, colon);
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  // Brackets are for IPv6, and IPv6 needs them before a port.
+  if (bracketed != (host.find(':') != std::string::npos)) host.clear();
+  reactor::SocketAddress address;
+  if (host.empty() || !reactor::SocketAddress::parse(host, 0, address)) {
+    throw badValue(flag, text, "expected ADDR:PORT, e.g. 127.0.0.1:9100 or [::1]:9100");
+  }
+  auto port = parseNumber<std::uint16_t>(flag, text.substr(colon + 1), 0, 65535);
+  reactor::SocketAddress::parse(host, port, address);
+  return address;
+}
+
 }  // namespace
 
 std::int64_t parseMilliseconds(const std::string& flag, const std::string& text,
@@ -232,6 +249,7 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
     ("uwsgi-buffer-size", "proxy: largest uwsgi variables block, bytes (uWSGI's buffer-size; at most 65535)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
+    ("metrics-listen", "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)", cxxopts::value<std::string>(), "ADDR:PORT")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
 
@@ -358,6 +376,9 @@ CommandLine parseCommandLine(int argc, char** argv) {
     c.proxyRequestBuffering = parseOnOff("proxy-request-buffering", parsed["proxy-request-buffering"].as<std::string>());
     c.proxyBuffering = parseOnOff("proxy-buffering", parsed["proxy-buffering"].as<std::string>());
     c.proxyMaxTempFile = parseNumber<std::uint64_t>("proxy-max-temp-file", parsed["proxy-max-temp-file"].as<std::string>(), 0, 1ULL << 40);
+    if (parsed.count("metrics-listen")) {
+      c.metricsListen = parseListenAddress("metrics-listen", parsed["metrics-listen"].as<std::string>());
+    }
     result.config = c;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());

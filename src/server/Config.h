@@ -70,6 +70,9 @@ struct Config {
   bool proxyRequestBuffering = true;
   bool proxyBuffering = true;
   std::uint64_t proxyMaxTempFile = 1ULL << 30;  // bytes
+
+  // --metrics-listen ADDR:PORT: where /metrics is answered (a listener of its own); unset = off.
+  std::optional<reactor::SocketAddress> metricsListen;
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,

@@ -68,6 +68,16 @@ LoopContext::~LoopContext() {
   accessLog.flush();
 }
 
+void LoopContext::addMetricsSources(Metrics::Sources& sources) const {
+  sources.loop = &stats;
+  sources.fileCaches.push_back(&root_.files().stats());
+  for (const auto& site : aliases_) sources.fileCaches.push_back(&site->files().stats());
+  for (std::size_t r = 0; r < config.proxyRoutes.size(); ++r) {
+    for (std::size_t u = 0; u < config.proxyRoutes[r].upstreams.size(); ++u) {
+      sources.upstreams.push_back(&gateway->upstream(r).stats(u));
+    }
+  }
+}
 
 const Route* LoopContext::route(std::string_view path) {
   if (router_.routes().empty()) return nullptr;  // no routing work for a plain file server

@@ -18,6 +18,7 @@
 #include "reactor/TimeoutList.h"
 #include "server/AccessLog.h"
 #include "server/Config.h"
+#include "server/Metrics.h"
 #include "server/Reply.h"
 #include "server/RequestHandler.h"
 #include "server/Router.h"
@@ -49,6 +50,12 @@ class LoopContext {
   AccessLog accessLog;
   std::unique_ptr<proxy::Gateway> gateway;  // null when no route is proxied
   bool shuttingDown = false;                // set by the server's graceful shutdown
+  // Metrics: this loop's own figures, and the page for the metrics listener's connections
+  // (set on the one loop that serves --metrics-listen, else null).
+  LoopStats stats;
+  const Metrics* metricsPage = nullptr;
+  // Where the figures of this loop's file caches and upstreams are, for Metrics::add.
+  void addMetricsSources(Metrics::Sources& sources) const;
 
   // The --static or --proxy route a request path falls under, or nullptr when the root answers
   // it (including the 400 for a path that climbs above the root). Valid while the loop runs.
