@@ -39,7 +39,9 @@ struct OpenFile {
 };
 
 // Lookups answered from an entry (fresh or revalidated) and from the disk, for the metrics.
-struct CacheStats {
+// Written by the cache's loop only; on a cache line of its own, so no other worker's writes
+// share it (the metrics thread only reads).
+struct alignas(64) CacheStats {
   reactor::Counter hits;
   reactor::Counter misses;
 };

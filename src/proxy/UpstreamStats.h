@@ -29,7 +29,8 @@ enum class UpstreamFailure : std::uint8_t {
 };
 inline constexpr std::size_t kUpstreamFailures = 3;
 
-struct UpstreamStats {
+// alignas: one loop's stats never share a cache line with another loop's writes.
+struct alignas(64) UpstreamStats {
   StatusCounters responses;  // response heads received, by status
   std::array<reactor::Counter, kUpstreamFailures> failures;
   reactor::Histogram responseTime;  // from the exchange's start to the response head

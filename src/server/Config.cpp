@@ -155,7 +155,12 @@ reactor::SocketAddress parseListenAddress(const std::string& flag, const std::st
   if (host.empty() || !reactor::SocketAddress::parse(host, 0, address)) {
     throw badValue(flag, text, "expected ADDR:PORT, e.g. 127.0.0.1:9100 or [::1]:9100");
   }
-  auto port = parseNumber<std::uint16_t>(flag, text.substr(colon + 1), 0, 65535);
+  std::uint16_t port = 0;
+  try {
+    port = parseNumber<std::uint16_t>(flag, text.substr(colon + 1), 0, 65535);
+  } catch (const std::exception&) {
+    throw badValue(flag, text, "the port must be 0..65535");
+  }
   reactor::SocketAddress::parse(host, port, address);
   return address;
 }
