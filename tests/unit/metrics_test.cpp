@@ -243,7 +243,7 @@ TEST_CASE("metrics: one series per upstream URL text, summed over routes and loo
   CHECK(count("epserve_upstream_idle_connections" + tcp) == 1);
 }
 
-TEST_CASE("metrics: GET and HEAD /metrics get the page; other paths 404, other methods 405") {
+TEST_CASE("metrics: GET and HEAD /metrics get the page, other paths 404, other methods 405") {
   server::Config config;
   server::Metrics metrics(config);
   server::LoopStats loop;
@@ -271,7 +271,7 @@ TEST_CASE("metrics: GET and HEAD /metrics get the page; other paths 404, other m
   CHECK(options.allow);
 }
 
-TEST_CASE("config: --metrics-listen takes ADDR:PORT, IPv6 in brackets; off by default") {
+TEST_CASE("config: --metrics-listen takes ADDR:PORT, IPv6 in brackets, and is off by default") {
   CHECK_FALSE(parse({}).config->metricsListen);
   auto v4 = parse({"--metrics-listen", "127.0.0.1:9100"});
   REQUIRE(v4.config);
