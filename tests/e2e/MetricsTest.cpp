@@ -1,10 +1,11 @@
-// End-to-end tests for --metrics-listen: exact figures after known traffic (static, refused,
-// several workers, proxied to a scripted upstream), the listener's own answers, and
-// `promtool check metrics` (Debian's prometheus package) on a real scrape.
+// End-to-end tests for --metrics-listen: exact figures after known traffic (static, refused at
+// the limit, shed out of descriptors, several workers, proxied to a scripted upstream), the
+// listener's own answers, and `promtool check metrics` (Debian's prometheus) on a real scrape.
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "AbuseSupport.h"
 #include "ChildProcess.h"
 #include "Client.h"
 #include "ProxySupport.h"
@@ -35,9 +37,8 @@ std::vector<std::string> withMetrics(std::vector<std::string> args) {
 }
 
 // The port of the `metrics at http://127.0.0.1:PORT/metrics` startup line (printed before the
-// `listening on` line the ServerProcess waited for).
-std::uint16_t metricsPort(const ServerProcess& server) {
-  const std::string err = server.err();
+// `listening on` line the server's fixture waited for), from the server's stderr.
+std::uint16_t metricsPort(const std::string& err) {
   constexpr std::string_view kMarker = "metrics at http://127.0.0.1:";
   const std::size_t at = err.find(kMarker);
   REQUIRE(at != std::string::npos);
@@ -48,12 +49,16 @@ std::uint16_t metricsPort(const ServerProcess& server) {
   return static_cast<std::uint16_t>(port);
 }
 
-HttpResponse scrape(const ServerProcess& server) {
-  Client c(metricsPort(server));
+std::uint16_t metricsPort(const ServerProcess& server) { return metricsPort(server.err()); }
+
+HttpResponse scrape(std::uint16_t port) {
+  Client c(port);
   HttpResponse r = c.request(requestHead("GET", "/metrics"));
   REQUIRE(r.status == 200);
   return r;
 }
+
+HttpResponse scrape(const ServerProcess& server) { return scrape(metricsPort(server)); }
 
 // The value of the series `series` (its name and labels exactly as printed), or nullopt when
 // the page has no such line.
@@ -157,6 +162,63 @@ TEST_CASE("metrics: exact figures after 7 GETs, 3 404s and 1 connection refused 
   // Scrapes are not access-logged either: 10 lines, all for the site.
   CHECK(served.server.waitForOut("/nope-2", 2s));
   CHECK(served.server.out().find("/metrics") == std::string::npos);
+}
+
+TEST_CASE("metrics: connections shed for want of descriptors are counted, exactly") {
+  constexpr std::size_t kClients = 80;
+  TempRoot files;
+  // 40 descriptors hold a few dozen connections; the rest are accepted and closed at once.
+  abuse::LimitedServer server(files.root().string(), 40,
+                              withMetrics({"--header-timeout", "60", "--access-log", "off"}));
+  {
+    // One request first, as in the abuse test: UBSan's first check of a type's vptr reads the
+    // object through a pipe(), which fails once descriptors run out, and then it aborts the
+    // server with a false "invalid vptr". Warm, later checks hit its cache.
+    Client warm(server.port());
+    REQUIRE(warm.request(requestHead("GET", "/index.html")).status == 200);
+  }
+  const std::size_t baseFds = abuse::settledDescriptors(server.pid(), 3s);
+  std::vector<abuse::Socket> clients;
+  for (std::size_t i = 0; i < kClients; ++i) {
+    clients.push_back(abuse::Socket::connect(server.port()));
+    REQUIRE(clients.back().valid());
+    // Half a head: the listener hands the connection over (TCP_DEFER_ACCEPT waits for data),
+    // and a held connection then waits for the rest, silent.
+    REQUIRE(clients.back().sendAll("GET /index.html HTTP/1.1\r\n"));
+  }
+  // A shed connection is closed without a byte: readable (EOF or reset). A held one stays
+  // silent. Counted once two readings 300 ms apart agree.
+  auto closedByServer = [&clients] {
+    std::size_t n = 0;
+    for (const abuse::Socket& c : clients) {
+      pollfd p{c.fd(), POLLIN, 0};
+      n += ::poll(&p, 1, 0) == 1;
+    }
+    return n;
+  };
+  std::size_t shed = closedByServer();
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(300ms);
+    const std::size_t now = closedByServer();
+    if (now == shed) break;
+    shed = now;
+  }
+  REQUIRE(shed > 0);
+  REQUIRE(shed < kClients);
+  clients.clear();  // frees the descriptors the scrape needs, once the server sees the closes
+  REQUIRE(abuse::eventually(
+      [&] { return abuse::openDescriptors(server.pid()) <= baseFds; }, 10s, 20ms));
+  std::string page;
+  for (int i = 0; i < 100; ++i) {  // until the server has seen every close
+    page = scrape(metricsPort(server.err())).body;
+    if (valueOf(page, "epserve_connections_open") == 0) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(valueOf(page, "epserve_connections_open") == 0);
+  CHECK(valueOf(page, R"(epserve_connections_refused_total{reason="descriptors"})") == shed);
+  CHECK(valueOf(page, "epserve_connections_accepted_total") == kClients - shed + 1);  // + warm
+  CHECK(valueOf(page, R"(epserve_connections_refused_total{reason="limit"})") == 0);
+  CHECK_FALSE(abuse::sanitizerReported(server.err()));
 }
 
 TEST_CASE("metrics: the listener answers /metrics only, keeps alive, and HEAD has no body") {
