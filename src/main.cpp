@@ -20,6 +20,7 @@
 #include "reactor/Listener.h"
 #include "reactor/SignalWatcher.h"
 #include "server/Config.h"
+#include "server/Metrics.h"
 #include "server/Server.h"
 
 using namespace epserve;
@@ -94,6 +95,12 @@ std::optional<Reload> prepareReload(const server::Config& running) {
                  running.notSentLowat);
     next.notSentLowat = running.notSentLowat;
   }
+  if ((next.metricsListen ? next.metricsListen->toString() : "") !=
+      (running.metricsListen ? running.metricsListen->toString() : "")) {
+    spdlog::warn("reload: --metrics-listen cannot change live: keeping {}",
+                 running.metricsListen ? running.metricsListen->toString() : "off");
+    next.metricsListen = running.metricsListen;
+  }
   if (next.accessLog != running.accessLog) {
     spdlog::warn("reload: --access-log cannot change live: keeping it {}",
                  running.accessLog ? "on" : "off");
@@ -114,11 +121,22 @@ std::optional<Reload> prepareReload(const server::Config& running) {
   return r;
 }
 
+// --metrics-listen: the first loop answers /metrics, with every loop's figures (registered
+// before any loop runs).
+void setUpMetrics(server::Metrics& metrics, reactor::Fd metricsListener,
+                  const std::vector<server::Server*>& servers) {
+  if (!metricsListener) return;
+  for (server::Server* s : servers) metrics.add(&s->publishedMetrics());
+  servers.front()->serveMetrics(std::move(metricsListener), metrics);
+}
+
 // One worker: the server and the signal watcher share the main thread's loop.
-void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener) {
+void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener,
+               server::Metrics& metrics, reactor::Fd metricsListener) {
   reactor::EventLoop loop;
   server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
                         std::move(listener));
+  setUpMetrics(metrics, std::move(metricsListener), {&server});
   auto running = std::make_shared<const server::Config>(config);
   reactor::SignalWatcher signals(loop, [&server, &running](int sig) {
     if (sig == SIGHUP) {
@@ -142,7 +160,8 @@ void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd liste
 // N workers: each thread runs its own loop, server, listener and file cache; the main thread
 // only waits for a signal and asks every worker to drain.
 void runWorkers(const server::Config& config, reactor::Fd root,
-                std::vector<reactor::Fd> listeners) {
+                std::vector<reactor::Fd> listeners, server::Metrics& metrics,
+                reactor::Fd metricsListener) {
   sigset_t set;
   ::sigemptyset(&set);
   ::sigaddset(&set, SIGINT);
@@ -161,6 +180,9 @@ void runWorkers(const server::Config& config, reactor::Fd root,
         *loops.back(), config, fs::Resolver(std::move(workerRoot), config.indexName),
         std::move(listener)));
   }
+  std::vector<server::Server*> all;
+  for (auto& s : servers) all.push_back(s.get());
+  setUpMetrics(metrics, std::move(metricsListener), all);
   std::vector<std::thread> threads;
   for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
 
@@ -207,6 +229,12 @@ int main(int argc, char** argv) {
     const bool shared = config.workers > 1;
     reactor::SocketAddress bound;
     std::vector<reactor::Fd> listeners = openListeners(config, bound);
+    reactor::Fd metricsListener;
+    if (config.metricsListen) {
+      metricsListener = reactor::listenTcp(*config.metricsListen, 64);
+      spdlog::info("metrics at http://{}/metrics",
+                   reactor::SocketAddress::local(metricsListener.get()).toString());
+    }
     spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
                  EPSERVE_VERSION, bound.toString(), config.root, config.indexName,
                  config.notFoundPage, config.workers, config.workers > 1 ? "s" : "");
@@ -216,10 +244,13 @@ int main(int argc, char** argv) {
       for (const auto& u : r.upstreams) urls += (urls.empty() ? "" : ", ") + u.text;
       spdlog::info("proxy {} -> {}", r.prefix, urls);
     }
+    server::Metrics metrics;
     if (shared) {
-      runWorkers(config, std::move(root), std::move(listeners));
+      runWorkers(config, std::move(root), std::move(listeners), metrics,
+                 std::move(metricsListener));
     } else {
-      runSingle(config, std::move(root), std::move(listeners.front()));
+      runSingle(config, std::move(root), std::move(listeners.front()), metrics,
+                std::move(metricsListener));
     }
     spdlog::info("shut down cleanly");
     return 0;

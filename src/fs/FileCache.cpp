@@ -133,6 +133,7 @@ std::shared_ptr<const OpenFile> FileCache::get(std::string_view relative, bool t
 
   auto it = index_.find(std::string_view(key_));
   if (it != index_.end()) {
+    stats_.hits.add();
     Entry& e = *it->second;
     lru_.splice(lru_.begin(), lru_, it->second);
     if (nowMillis - e.checkedAt < revalidateMillis_) return e.file;
@@ -144,6 +145,7 @@ std::shared_ptr<const OpenFile> FileCache::get(std::string_view relative, bool t
     return e.file;
   }
 
+  stats_.misses.add();
   auto file = load(relative, trailingSlash);
   if (watcher_ && !watchFor(relative, trailingSlash)) return file;  // cannot see changes
   lru_.push_front(Entry{key_, file, nowMillis});

@@ -14,6 +14,7 @@
 #include "fs/DirectoryWatcher.h"
 #include "fs/Resolver.h"
 #include "http/HttpDate.h"
+#include "reactor/Counter.h"
 
 namespace epserve::fs {
 
@@ -37,6 +38,14 @@ struct OpenFile {
   std::string_view lastModifiedText() const { return {lastModified, http::kHttpDateLength}; }
 };
 
+// Lookups answered from an entry (fresh or revalidated) and from the disk, for the metrics.
+// Written by the cache's loop only; on a cache line of its own, so no other worker's writes
+// share it (the metrics thread only reads).
+struct alignas(64) CacheStats {
+  reactor::Counter hits;
+  reactor::Counter misses;
+};
+
 class FileCache {
  public:
   // `maxEntries` bounds the open files; files up to `inlineLimit` bytes are kept in memory.
@@ -57,6 +66,7 @@ class FileCache {
                                       std::int64_t nowMillis);
 
   std::size_t size() const { return lru_.size(); }
+  const CacheStats& stats() const { return stats_; }
 
  private:
   struct Entry {
@@ -84,6 +94,7 @@ class FileCache {
   Lru lru_;  // most recently used first
   std::unordered_map<std::string_view, Lru::iterator, Hash, std::equal_to<>> index_;
   std::string key_;  // scratch, so lookups do not allocate
+  CacheStats stats_;
 };
 
 }  // namespace epserve::fs

@@ -20,8 +20,16 @@ bool quiet(int fd) {
 
 }  // namespace
 
+// The gauge is left alone: a pool goes either after close() (nothing idle) or with its
+// Upstream, which owns the gauge.
 ConnectionPool::~ConnectionPool() {
   for (auto& c : idle_) c->close();
+}
+
+void ConnectionPool::report() {
+  if (!idleGauge_) return;
+  idleGauge_->add(static_cast<std::int64_t>(idle_.size()) - static_cast<std::int64_t>(reported_));
+  reported_ = idle_.size();
 }
 
 void ConnectionPool::put(std::unique_ptr<UpstreamConnection> c) {
@@ -38,12 +46,14 @@ void ConnectionPool::put(std::unique_ptr<UpstreamConnection> c) {
   idleTimeouts_->arm(c->timer(), loop_->now());
   c->stream().releaseIdleBuffers();
   idle_.push_back(std::move(c));
+  report();
 }
 
 void ConnectionPool::close() {
   closed_ = true;
   for (auto& c : idle_) retire(*loop_, std::move(c));
   idle_.clear();
+  report();
 }
 
 std::unique_ptr<UpstreamConnection> ConnectionPool::take() {
@@ -58,8 +68,10 @@ std::unique_ptr<UpstreamConnection> ConnectionPool::take() {
       retire(*loop_, std::move(c));
       continue;
     }
+    report();
     return c;
   }
+  report();
   return nullptr;
 }
 
@@ -72,6 +84,7 @@ void ConnectionPool::drop(UpstreamConnection& c) {
   if (it == idle_.end()) return;
   std::unique_ptr<UpstreamConnection> owned = std::move(*it);
   idle_.erase(it);
+  report();
   retire(*loop_, std::move(owned));
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "proxy/UpstreamConnection.h"
+#include "reactor/Counter.h"
 #include "reactor/EventLoop.h"
 #include "reactor/TimeoutList.h"
 
@@ -15,9 +16,11 @@ class ConnectionPool final : private UpstreamUser {
  public:
   static constexpr std::size_t kMaxIdle = 32;
 
-  // `idleTimeouts` has the idle timeout as its duration (below the upstreams' own).
-  ConnectionPool(reactor::EventLoop& loop, reactor::TimeoutList& idleTimeouts)
-      : loop_(&loop), idleTimeouts_(&idleTimeouts) {}
+  // `idleTimeouts` has the idle timeout as its duration (below the upstreams' own). `idleGauge`
+  // (optional) follows how many connections are idle here, for the metrics.
+  ConnectionPool(reactor::EventLoop& loop, reactor::TimeoutList& idleTimeouts,
+                 reactor::Gauge* idleGauge = nullptr)
+      : loop_(&loop), idleTimeouts_(&idleTimeouts), idleGauge_(idleGauge) {}
   ~ConnectionPool();
   ConnectionPool(ConnectionPool&&) = default;
   ConnectionPool& operator=(ConnectionPool&&) = default;
@@ -40,10 +43,14 @@ class ConnectionPool final : private UpstreamUser {
   void onUpstreamEvents(UpstreamConnection& c) override;
   void onUpstreamTimeout(UpstreamConnection& c) override { drop(c); }
   void drop(UpstreamConnection& c);
+  void report();  // idle_'s size changed: tell the gauge
+
 
   reactor::EventLoop* loop_;
   reactor::TimeoutList* idleTimeouts_;
   std::vector<std::unique_ptr<UpstreamConnection>> idle_;  // oldest first
+  reactor::Gauge* idleGauge_;
+  std::size_t reported_ = 0;  // idle_.size() as the gauge last heard it
   bool closed_ = false;
 };
 

@@ -120,7 +120,9 @@ void Exchange::connectNext() {
   }
   server_ = upstream_->pick(ctx_.loop.now(), tried_);
   if (!server_) {
-    // Every server was tried (each failure was logged), or its name has no address yet.
+    // Every server was tried (each failure was logged and counted), or its name has no
+    // address yet.
+    if (!tried_) upstreamStats().failed(UpstreamFailure::Refused);
     fail(connectFailStatus_, tried_ ? nullptr : "no address known for the upstream's host name");
     return;
   }
@@ -144,6 +146,7 @@ void Exchange::connectTo(UpstreamServer& server) {
 
 void Exchange::resolveWaitOver(bool timedOut) {
   if (timedOut) {
+    upstreamStats().failed(UpstreamFailure::Timeout);
     fail(504, "timed out resolving the upstream's host name");
     return;
   }
@@ -160,7 +163,9 @@ void Exchange::onConnectFailed(reactor::Connector&, reactor::ConnectError error,
   spdlog::warn("upstream {}: connect failed: {} ({})", server_->label, reactor::describe(error),
                std::strerror(errnum));
   upstream_->markDown(*server_, ctx_.loop.now(), gateway_.failTimeout());
-  if (error == reactor::ConnectError::Timeout) connectFailStatus_ = 504;
+  const bool timeout = error == reactor::ConnectError::Timeout;
+  upstreamStats().failed(timeout ? UpstreamFailure::Timeout : UpstreamFailure::Refused);
+  if (timeout) connectFailStatus_ = 504;
   connectNext();
 }
 
@@ -178,6 +183,9 @@ void Exchange::send() {
 void Exchange::onUpstreamEvents(UpstreamConnection&) { drive(); }
 
 void Exchange::onUpstreamTimeout(UpstreamConnection&) {
+  if (state_ != State::Idle && state_ != State::Connecting) {
+    upstreamStats().failed(UpstreamFailure::Timeout);
+  }
   switch (state_) {
     case State::Sending:
       fail(504, "timed out sending the request");
@@ -277,15 +285,20 @@ bool Exchange::process() {
   spool_.commit();
   switch (r) {
     case ResponseRelay::Result::Done:
+      if (state_ != State::ReadingBody) headReceived();  // head and body in one read
       bodyDone();
       return false;
     case ResponseRelay::Result::BadHead:
+      upstreamStats().failed(UpstreamFailure::InvalidResponse);
       fail(502, relay_.error().data());
       return false;
     case ResponseRelay::Result::Truncated:
+      if (state_ != State::ReadingBody) headReceived();  // a head, then a bad body at once
+      upstreamStats().failed(UpstreamFailure::InvalidResponse);
       truncated(relay_.error().empty() ? "invalid body framing" : relay_.error().data());
       return false;
     case ResponseRelay::Result::Upgraded:
+      headReceived();
       conn_->timer().cancel();  // the tunnel keeps its own idle deadline
       conn_->setUser(nullptr);
       connector_.cancel();
@@ -297,6 +310,7 @@ bool Exchange::process() {
   if (!relay_.headSent()) return true;
   // The whole request is sent by now unless the upstream answered early; then the rest of the
   // request is dropped with the connection, which is not reused (see bodyDone).
+  if (state_ != State::ReadingBody) headReceived();
   state_ = State::ReadingBody;
   if (!client_.exchangeOutput()) {
     finish(ExchangeEnd::ClientGone);
@@ -347,6 +361,7 @@ void Exchange::upstreamEnded(const char* why) {
       bodyDone();  // a close-delimited body ends here
       return;
     }
+    upstreamStats().failed(UpstreamFailure::InvalidResponse);
     truncated(why);
     return;
   }
@@ -361,6 +376,7 @@ void Exchange::upstreamEnded(const char* why) {
     connectTo(*server_);
     return;
   }
+  upstreamStats().failed(UpstreamFailure::InvalidResponse);
   fail(502, gotResponseBytes_ ? "the response head was cut short" : why);
 }
 
@@ -422,7 +438,19 @@ std::string_view Exchange::label() const {
   return server_ ? std::string_view(server_->label) : std::string_view("-");
 }
 
+UpstreamStats& Exchange::upstreamStats() {
+  return upstream_->stats(server_ ? server_->urlIndex : 0);
+}
+
+// Counted once per response head, when the relay has taken it.
+void Exchange::headReceived() {
+  UpstreamStats& s = upstreamStats();
+  s.responses[statusSlot(relay_.status())].add();
+  s.responseTime.observe(ctx_.loop.now() - startedAt_);
+}
+
 void Exchange::logAccess(int status, std::uint64_t bodyBytes) {
+  ctx_.stats.requestDone(req_.methodKind, status, bodyBytes, ctx_.loop.now() - req_.receivedAt);
   server::AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   server::AccessEntry e;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "http/Request.h"
 #include "proxy/BodyBuffer.h"
 #include "proxy/BodyStream.h"
 #include "proxy/Gateway.h"
@@ -67,6 +68,9 @@ struct ExchangeRequest {
   std::string upgrade;
   // For the access log.
   std::string method, target, referer, userAgent;
+  // For the metrics: the method, and the loop time the request head began to arrive.
+  http::Method methodKind = http::Method::Other;
+  reactor::Millis receivedAt = 0;
   std::string pathInfo;  // the routed (decoded, normalised) path, for uwsgi's PATH_INFO
   reactor::SocketAddress peer;
 };
@@ -138,8 +142,12 @@ class Exchange final : private reactor::ConnectHandler, private UpstreamUser, pr
   void fail(int status, const char* why);
   void truncated(const char* why);
   void releaseUpstream(bool reusable);
-  // One access-log line: the status and body bytes the client was sent.
+  // The request is over: its figures, and one access-log line (the status and body bytes the
+  // client was sent).
   void logAccess(int status, std::uint64_t bodyBytes);
+  // The figures of the URL the exchange is talking to (its first before a server is chosen).
+  UpstreamStats& upstreamStats();
+  void headReceived();
   std::string_view label() const;  // the upstream server for log lines, "-" before one is chosen
   void finish(ExchangeEnd end);
   // Whether a response that outruns its client may be spooled to a temporary file.

@@ -46,12 +46,14 @@ Upstream::Upstream(const std::vector<UpstreamUrl>& urls, reactor::EventLoop& loo
     : loop_(loop),
       idleTimeouts_(idleTimeouts),
       resolver_(resolver),
-      resolveInterval_(resolveInterval) {
+      resolveInterval_(resolveInterval),
+      stats_(std::make_unique<UpstreamStats[]>(urls.size())) {
   origins_.reserve(urls.size());
   for (const UpstreamUrl& url : urls) {
     Origin& o = origins_.emplace_back();
     o.url = url;
-    auto s = std::make_shared<UpstreamServer>(url, loop, idleTimeouts);
+    auto s = std::make_shared<UpstreamServer>(url, loop, idleTimeouts,
+                                              &stats_[origins_.size() - 1].idle);
     s->urlIndex = origins_.size() - 1;
     if (url.kind == UpstreamUrl::Kind::Unix) {
       s->isUnix = true;
@@ -130,7 +132,7 @@ void Upstream::adopt(Origin& o, std::size_t index, const reactor::DnsAnswer& ans
       next.push_back(*it);
       continue;
     }
-    auto s = std::make_shared<UpstreamServer>(o.url, loop_, idleTimeouts_);
+    auto s = std::make_shared<UpstreamServer>(o.url, loop_, idleTimeouts_, &stats_[index].idle);
     s->tcp = address;
     s->label = address.toString();
     s->urlIndex = index;

@@ -10,6 +10,7 @@
 
 #include "proxy/ConnectionPool.h"
 #include "proxy/ResolveWait.h"
+#include "proxy/UpstreamStats.h"
 #include "proxy/UpstreamUrl.h"
 #include "reactor/DnsResolver.h"
 #include "reactor/SocketAddress.h"
@@ -21,8 +22,9 @@ namespace epserve::proxy {
 // Shared: an exchange holds the server it talks to, so one that leaves a DNS answer mid-exchange
 // lives on (its pool closed) until that exchange lets go.
 struct UpstreamServer {
-  UpstreamServer(const UpstreamUrl& u, reactor::EventLoop& loop, reactor::TimeoutList& idle)
-      : url(u), pool(loop, idle) {}
+  UpstreamServer(const UpstreamUrl& u, reactor::EventLoop& loop, reactor::TimeoutList& idle,
+                 reactor::Gauge* idleGauge)
+      : url(u), pool(loop, idle, idleGauge) {}
 
   UpstreamUrl url;
   bool isUnix = false;
@@ -68,6 +70,10 @@ class Upstream {
   // one) is looked up again at once, at most every kRetryMillis.
   void markDown(UpstreamServer& s, reactor::Millis now, reactor::Millis failTimeout);
 
+  // What the exchanges did with the route's URL `urlIndex` on this loop (the metrics).
+  UpstreamStats& stats(std::size_t urlIndex) { return stats_[urlIndex]; }
+  const UpstreamStats& stats(std::size_t urlIndex) const { return stats_[urlIndex]; }
+
   // The servers known now, in URL order (for tests and logs).
   const std::vector<std::shared_ptr<UpstreamServer>>& servers() const { return servers_; }
 
@@ -97,6 +103,8 @@ class Upstream {
   reactor::TimeoutList& idleTimeouts_;
   reactor::DnsResolver* resolver_;
   reactor::Millis resolveInterval_;
+  // One per URL; declared before the servers, whose pools report to it, so it outlives them.
+  std::unique_ptr<UpstreamStats[]> stats_;
   std::vector<Origin> origins_;
   std::vector<std::shared_ptr<UpstreamServer>> servers_;  // every origin's, flattened
   std::size_t next_ = 0;

@@ -69,7 +69,10 @@ void Acceptor::shedOneConnection() {
   }
   spare_.reset();
   int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-  if (fd >= 0) ::close(fd);
+  if (fd >= 0) {
+    ::close(fd);
+    shed_.add();
+  }
   spare_.reset(::open("/dev/null", O_RDONLY | O_CLOEXEC));
 }
 

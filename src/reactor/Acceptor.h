@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "reactor/Counter.h"
 #include "reactor/EventLoop.h"
 #include "reactor/Fd.h"
 #include "reactor/SocketAddress.h"
@@ -22,6 +23,9 @@ class Acceptor final : public IoHandler {
 
   void onEvents(std::uint32_t events) override;
 
+  // Connections accepted and closed at once because descriptors ran out.
+  const Counter& shed() const { return shed_; }
+
  private:
   void shedOneConnection();
 
@@ -30,6 +34,7 @@ class Acceptor final : public IoHandler {
   Fd spare_;  // an open /dev/null given up to accept-and-close when fds run out
   NewConnection onAccept_;
   Millis lastExhaustionLog_ = -1'000'000;
+  Counter shed_;
 };
 
 }  // namespace epserve::reactor

@@ -137,6 +137,28 @@ StaticRoute parseStaticRoute(const std::string& text) {
   return route;
 }
 
+// --metrics-listen: "127.0.0.1:9100", "[::1]:9100", "0.0.0.0:0" (port 0: any free port).
+reactor::SocketAddress parseListenAddress(const std::string& flag, const std::string& text) {
+  std::size_t colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? std::string() : text.substr(0, colon);
+  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
+  // Brackets are for IPv6, and IPv6 needs them before a port.
+  if (bracketed != (host.find(':') != std::string::npos)) host.clear();
+  reactor::SocketAddress address;
+  if (host.empty() || !reactor::SocketAddress::parse(host, 0, address)) {
+    throw badValue(flag, text, "expected ADDR:PORT, e.g. 127.0.0.1:9100 or [::1]:9100");
+  }
+  std::uint16_t port = 0;
+  try {
+    port = parseNumber<std::uint16_t>(flag, text.substr(colon + 1), 0, 65535);
+  } catch (const std::exception&) {
+    throw badValue(flag, text, "the port must be 0..65535");
+  }
+  reactor::SocketAddress::parse(host, port, address);
+  return address;
+}
+
 }  // namespace
 
 std::int64_t parseMilliseconds(const std::string& flag, const std::string& text,
@@ -234,6 +256,7 @@ cxxopts::Options makeOptions() {
     ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
     ("uwsgi-buffer-size", "proxy: largest uwsgi variables block, bytes (uWSGI's buffer-size; at most 65535)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
+    ("metrics-listen", "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)", cxxopts::value<std::string>(), "ADDR:PORT")
     ("config", "read settings from a TOML file: every flag is a key; flags given here override it (SIGHUP re-reads it)", cxxopts::value<std::string>(), "FILE")
     ("check-config", "validate the settings (and the --config file), print \"configuration ok\" or the error, exit 0 or 2")
     ("version", "print the version and exit")
@@ -415,6 +438,9 @@ Config validate(OptionValues& v, bool strict) {
   c.proxyRequestBuffering = parseOnOff("proxy-request-buffering", v.get("proxy-request-buffering"));
   c.proxyBuffering = parseOnOff("proxy-buffering", v.get("proxy-buffering"));
   c.proxyMaxTempFile = parseNumber<std::uint64_t>("proxy-max-temp-file", v.get("proxy-max-temp-file"), 0, 1ULL << 40);
+  if (v.has("metrics-listen")) {
+    c.metricsListen = parseListenAddress("metrics-listen", v.get("metrics-listen"));
+  }
   if (strict && !isDirectory(v.get("root"))) {
     throw badValue("root", c.root, "not a directory");
   }

@@ -75,6 +75,9 @@ struct Config {
   // read both again.
   std::string configFile;
   std::vector<std::string> arguments;
+
+  // --metrics-listen ADDR:PORT: where /metrics is answered (a listener of its own); unset = off.
+  std::optional<reactor::SocketAddress> metricsListen;
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,

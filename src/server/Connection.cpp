@@ -34,8 +34,9 @@ Connection::Connection(LoopContext& context, ConnectionOwner& owner)
 
 Connection::~Connection() = default;
 
-void Connection::open(reactor::Fd fd, const reactor::SocketAddress& peer) {
+void Connection::open(reactor::Fd fd, const reactor::SocketAddress& peer, Purpose purpose) {
   peer_ = peer;
+  purpose_ = purpose;
   state_ = State::ReadingHead;
   posted_ = false;
   restartDeadline_ = true;
@@ -221,6 +222,7 @@ bool Connection::processInput() {
     // request-line limit (so 414 comes without waiting for a line end): a slow sender costs
     // one memchr over its new bytes, not a parse per byte.
     std::string_view input = in.view();
+    if (scanned_ == 0) headStartedAt_ = ctx_.loop.now();  // a new head's first bytes
     bool newLine = std::memchr(input.data() + scanned_, '\n', input.size() - scanned_) != nullptr;
     scanned_ = input.size();
     if (!newLine && input.size() <= ctx_.limits.maxRequestLine) break;
@@ -281,12 +283,16 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
              req.contentLength > gen_->config.maxBodySize) {
     RequestHandler::error(Status::ContentTooLarge, true, reply);
   } else {
-    const Route* route = ctx_.route(req.path);
+    const Route* route = purpose_ == Purpose::Site ? ctx_.route(req.path) : nullptr;
     if (route && route->kind == Route::Kind::Proxy) {
       startProxy(req, headLength, route->index);
       return;
     }
-    ctx_.handler().handle(req, reply, ctx_.loop.now(), route);
+    if (purpose_ == Purpose::Site) {
+      ctx_.handler().handle(req, reply, ctx_.loop.now(), route);
+    } else {
+      ctx_.metricsPage->respond(req, reply);
+    }
   }
   bool keepAlive = req.keepAlive && !reply.close;
   reply.close = !keepAlive;
@@ -350,6 +356,9 @@ void Connection::failRequest(Status status) {
 void Connection::queueReply(Reply& reply, const http::Request* req) {
   std::uint64_t bodyBytes =
       writeReply(stream_.output(), reply, req, ctx_.date(), gen_->config.extraHeaders);
+  if (purpose_ == Purpose::Metrics) return;  // scrapes are neither counted nor logged
+  ctx_.stats.requestDone(req ? req->method : http::Method::Other, http::code(reply.status),
+                         bodyBytes, ctx_.loop.now() - headStartedAt_);
   AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   AccessEntry e;
@@ -484,6 +493,8 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
     r.userAgent.assign(req.find("User-Agent"));
   }
   r.versionMinor = req.versionMinor;
+  r.methodKind = req.method;
+  r.receivedAt = headStartedAt_;
   r.headRequest = req.method == http::Method::Head;
   r.idempotent = req.method == http::Method::Get || req.method == http::Method::Head ||
                  req.method == http::Method::Options || req.method == http::Method::Put ||

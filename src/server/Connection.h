@@ -56,13 +56,18 @@ class Connection final : public reactor::IoHandler,
     Closed,
   };
 
+  // Which listener the connection came from: the site's, or --metrics-listen's (whose requests
+  // only the metrics page answers, and which no figure or access-log line counts).
+  enum class Purpose : std::uint8_t { Site, Metrics };
+
   Connection(LoopContext& context, ConnectionOwner& owner);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
   // Takes a freshly accepted socket and starts the session.
-  void open(reactor::Fd fd, const reactor::SocketAddress& peer);
+  void open(reactor::Fd fd, const reactor::SocketAddress& peer,
+            Purpose purpose = Purpose::Site);
   // The server is stopping: finish the response in flight (if any), then close.
   void beginShutdown();
   // Closes at once, whatever is in flight (the shutdown grace period is over).
@@ -74,6 +79,7 @@ class Connection final : public reactor::IoHandler,
   void onTimeout() override;
 
   State state() const { return state_; }
+  Purpose purpose() const { return purpose_; }
   // The transport, read-only: what is buffered and queued (tests, diagnostics).
   const reactor::Stream& stream() const { return stream_; }
   std::size_t ownerIndex = 0;  // position in the owner's list of open connections
@@ -125,6 +131,8 @@ class Connection final : public reactor::IoHandler,
   bool restartDeadline_ = true;   // a request completed: its timer starts afresh
   std::size_t scanned_ = 0;       // bytes of input already searched for a line end
   std::uint32_t requestsServed_ = 0;
+  Purpose purpose_ = Purpose::Site;
+  reactor::Millis headStartedAt_ = 0;  // loop time of the current request head's first byte
   reactor::OutputQueue::Mark heldMark_{};  // where the reply held for a request body starts
   http::BodyDecoder body_;        // the request body being read (discarded or buffered)
   // The settings of the request being served (LoopContext::generation() when it started),

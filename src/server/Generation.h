@@ -36,6 +36,8 @@ class Generation {
   std::shared_ptr<proxy::Gateway> gateway;  // null when no route is proxied
 
   RequestHandler& handler() { return handler_; }
+  const Site& root() const { return *root_; }
+  const std::vector<std::shared_ptr<Site>>& aliases() const { return aliases_; }
 
  private:
   static std::shared_ptr<Site> openRoot(reactor::EventLoop& loop, const Config& config,

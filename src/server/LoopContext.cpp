@@ -30,6 +30,11 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
                 reactor::TimeoutList(kLingerMillis)} {
   for (auto& list : timeouts_) loop.addTimeoutList(&list);
   gateway = generation_->gateway.get();
+  published_.sources.loop = &stats;
+  {
+    std::lock_guard<std::mutex> hold(published_.lock);
+    publishMetricsOf(*generation_);
+  }
   flushHook_ = loop.addBeforeSleep([this] { accessLog.flush(); });
 }
 
@@ -40,6 +45,24 @@ LoopContext::~LoopContext() {
   accessLog.flush();
 }
 
+void LoopContext::setShedCounter(const reactor::Counter* shed) {
+  std::lock_guard<std::mutex> hold(published_.lock);
+  published_.sources.shed = shed;
+}
+
+void LoopContext::publishMetricsOf(const Generation& g) {
+  Metrics::Sources& s = published_.sources;
+  s.fileCaches.clear();
+  s.upstreams.clear();
+  s.fileCaches.push_back(&g.root().files().stats());
+  for (const auto& site : g.aliases()) s.fileCaches.push_back(&site->files().stats());
+  const auto& routes = g.config.proxyRoutes;
+  for (std::size_t r = 0; r < routes.size(); ++r) {
+    for (std::size_t u = 0; u < routes[r].upstreams.size(); ++u) {
+      s.upstreams.emplace_back(routes[r].upstreams[u].text, &g.gateway->upstream(r).stats(u));
+    }
+  }
+}
 
 bool LoopContext::reload(std::shared_ptr<const Config> next) {
   std::shared_ptr<Generation> g;
@@ -49,7 +72,12 @@ bool LoopContext::reload(std::shared_ptr<const Config> next) {
     spdlog::error("reload: {}: keeping the running configuration", e.what());
     return false;
   }
-  generation_ = std::move(g);
+  {
+    // Published before the old Generation can go: see Metrics::Published.
+    std::lock_guard<std::mutex> hold(published_.lock);
+    publishMetricsOf(*g);
+    generation_ = std::move(g);
+  }
   live_ = generation_->config;
   gateway = generation_->gateway.get();
   timeouts(Deadline::Header).setDuration(live_.headerTimeoutSec * 1000LL);

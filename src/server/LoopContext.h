@@ -20,6 +20,7 @@
 #include "server/AccessLog.h"
 #include "server/Config.h"
 #include "server/Generation.h"
+#include "server/Metrics.h"
 #include "server/Reply.h"
 #include "server/RequestHandler.h"
 #include "server/Router.h"
@@ -53,6 +54,14 @@ class LoopContext {
   AccessLog accessLog;
   proxy::Gateway* gateway = nullptr;  // generation()'s; null when no route is proxied
   bool shuttingDown = false;                // set by the server's graceful shutdown
+  // Metrics: this loop's own figures, and the page for the metrics listener's connections
+  // (set on the one loop that serves --metrics-listen, else null).
+  LoopStats stats;
+  const Metrics* metricsPage = nullptr;
+  // Where this loop's figures are, for Metrics::add: republished by every reload.
+  const Metrics::Published& publishedMetrics() const { return published_; }
+  // The acceptor's count of connections shed for want of descriptors.
+  void setShedCounter(const reactor::Counter* shed);
 
   // The settings new requests start under (Connection pins it per request).
   const std::shared_ptr<Generation>& generation() const { return generation_; }
@@ -84,8 +93,12 @@ class LoopContext {
   Reply& scratchReply() { return reply_; }
 
  private:
+  // Points published_ at `g`'s caches and upstreams; the caller holds published_.lock.
+  void publishMetricsOf(const Generation& g);
+
   Config live_;  // what `config` refers to: a copy of generation_->config
   std::shared_ptr<Generation> generation_;
+  Metrics::Published published_;
   std::string routePath_;  // the normalised path of the last route() request
   std::string target_;        // scratch for writeUpstreamHead
   http::DateCache dates_;

@@ -29,16 +29,38 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop, std::move(listener),
       [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
+  ctx_.setShedCounter(&acceptor_->shed());
 }
 
 Server::~Server() { ctx_.loop.removeTimeoutList(&shutdownTimeout_); }
 
 void Server::run() { ctx_.loop.run(); }
 
-void Server::accept(reactor::Fd fd, const reactor::SocketAddress& peer) {
-  if (open_.size() >= ctx_.config.maxConnections) {
+const Metrics::Published& Server::publishedMetrics() const { return ctx_.publishedMetrics(); }
+
+void Server::serveMetrics(reactor::Fd listener, const Metrics& metrics) {
+  ctx_.metricsPage = &metrics;
+  metricsAcceptor_ = std::make_unique<reactor::Acceptor>(
+      ctx_.loop, std::move(listener), [this](reactor::Fd fd, const reactor::SocketAddress& peer) {
+        accept(std::move(fd), peer, Connection::Purpose::Metrics);
+      });
+}
+
+void Server::accept(reactor::Fd fd, const reactor::SocketAddress& peer,
+                    Connection::Purpose purpose) {
+  const bool site = purpose == Connection::Purpose::Site;
+  // The site's limit counts only its own connections; the metrics listener has its own.
+  if (site ? open_.size() - metricsOpen_ >= ctx_.config.maxConnections
+           : metricsOpen_ >= kMaxMetricsConnections) {
+    if (site) ctx_.stats.refusedAtLimit.add();
     refuse(fd.get(), peer);
     return;
+  }
+  if (site) {
+    ctx_.stats.accepted.add();
+    ctx_.stats.open.add(1);
+  } else {
+    ++metricsOpen_;
   }
   Connection* c;
   if (free_.empty()) {
@@ -54,7 +76,7 @@ void Server::accept(reactor::Fd fd, const reactor::SocketAddress& peer) {
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{}: connected", peer.toString());
   }
-  c->open(std::move(fd), peer);
+  c->open(std::move(fd), peer, purpose);
 }
 
 // Over --max-connections: a 503 from the same error-page path as every other status, sent
@@ -78,6 +100,11 @@ void Server::connectionClosed(Connection* c) {
   open_[i] = open_.back();
   open_[i]->ownerIndex = i;
   open_.pop_back();
+  if (c->purpose() == Connection::Purpose::Site) {
+    ctx_.stats.open.add(-1);
+  } else {
+    --metricsOpen_;
+  }
   ctx_.loop.defer([this, c] {
     c->settle();
     free_.push_back(c);
@@ -100,9 +127,13 @@ bool Server::reload(std::shared_ptr<const Config> next, reactor::Fd listener) {
   for (Connection* c : free_) c->settle();
   if (listener) {
     acceptor_->onEvents(EPOLLIN);  // what the old listener has queued is accepted, not reset
-    acceptor_ = std::make_unique<reactor::Acceptor>(
+    auto acceptor = std::make_unique<reactor::Acceptor>(
         ctx_.loop, std::move(listener),
         [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
+    // The metrics page must stop reading the old acceptor's count before it goes (it restarts
+    // from 0 with the new listener).
+    ctx_.setShedCounter(&acceptor->shed());
+    acceptor_ = std::move(acceptor);
   }
   return true;
 }
@@ -112,6 +143,7 @@ void Server::beginShutdown() {
   shuttingDown_ = true;
   ctx_.shuttingDown = true;
   acceptor_->close();
+  if (metricsAcceptor_) metricsAcceptor_->close();
   spdlog::info("stopped accepting; {} connection(s) open", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->beginShutdown();
   if (open_.empty()) {

@@ -40,8 +40,15 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   // reload() from another thread (the main thread of --workers N): handed over via a wakeup.
   void requestReload(std::shared_ptr<const Config> next, reactor::Fd listener);
 
+  // Metrics: where this loop's figures are (for Metrics::add), and serving `metrics` on
+  // `listener` (bound, listening) from this loop, at most kMaxMetricsConnections at a time.
+  static constexpr std::size_t kMaxMetricsConnections = 8;
+  const Metrics::Published& publishedMetrics() const;
+  void serveMetrics(reactor::Fd listener, const Metrics& metrics);
+
  private:
-  void accept(reactor::Fd fd, const reactor::SocketAddress& peer);
+  void accept(reactor::Fd fd, const reactor::SocketAddress& peer,
+              Connection::Purpose purpose = Connection::Purpose::Site);
   void refuse(int fd, const reactor::SocketAddress& peer);
   // A closed connection is recycled once this loop iteration is over.
   void connectionClosed(Connection* c) override;
@@ -59,6 +66,8 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   bool shuttingDown_ = false;
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
+  std::unique_ptr<reactor::Acceptor> metricsAcceptor_;  // null unless serveMetrics()
+  std::size_t metricsOpen_ = 0;                         // of open_, metrics connections
   reactor::Wakeup shutdownRequest_;
   std::mutex reloadMutex_;  // guards the two pending values between requestReload and the loop
   std::shared_ptr<const Config> pendingConfig_;

@@ -20,6 +20,7 @@ class Site final : private reactor::IoHandler {
   Site& operator=(const Site&) = delete;
 
   fs::FileCache& files() { return files_; }
+  const fs::FileCache& files() const { return files_; }
   const fs::Resolver& resolver() const { return resolver_; }
 
  private:
