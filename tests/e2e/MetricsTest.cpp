@@ -11,6 +11,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -22,6 +23,7 @@
 #include "Client.h"
 #include "ProxySupport.h"
 #include "ServedRoot.h"
+#include "TempRoot.h"
 
 namespace epserve::e2e {
 namespace {
@@ -331,6 +333,43 @@ TEST_CASE("metrics: promtool check metrics accepts a real scrape") {
   CHECK(*status == 0);
   CHECK(check.out().empty());  // no lint findings either
   CHECK(check.err().empty());
+}
+
+TEST_CASE("metrics: after a SIGHUP that moves a route, every worker's page follows the new upstream") {
+  ScriptedUpstream before(ScriptedUpstream::Options{}), after(ScriptedUpstream::Options{});
+  TempRoot files;
+  const std::filesystem::path file = files.base() / "epserve.toml";
+  auto routeTo = [](const ScriptedUpstream& u) {
+    return "[[proxy]]\nprefix = \"/app/\"\nurl = \"" + upstreamUrl(u) + "\"\n";
+  };
+  auto series = [](const ScriptedUpstream& u) {
+    return "epserve_upstream_requests_total{upstream=\"" + upstreamUrl(u) + "\",code=\"200\"}";
+  };
+  writeWholeFile(file, routeTo(before));
+  ServerProcess server(files.root(), withMetrics({"--workers", "2", "--config", file.string()}));
+  for (int i = 0; i < 4; ++i) {
+    CHECK(Client(server.port()).request(requestHead("GET", "/app/x")).status == 200);
+  }
+  CHECK(valueOf(scrape(server).body, series(before)) == 4);
+
+  writeWholeFile(file, routeTo(after));
+  server.signal(SIGHUP);
+  // Each worker applies the reload between its own events: once both have, the old upstream's
+  // series is gone (its gateway with it) and the new one counts exactly what it answered.
+  std::string page;
+  CHECK(abuse::eventually(
+      [&] {
+        CHECK(Client(server.port()).request(requestHead("GET", "/app/y")).status == 200);
+        page = scrape(server).body;
+        return page.find(upstreamUrl(before)) == std::string::npos &&
+               valueOf(page, series(after)) ==
+                   static_cast<double>(after.received().size());
+      },
+      10s));
+  INFO(page);
+  CHECK(valueOf(page, series(after)) >= 1);
+  CHECK(valueOf(page, "epserve_requests_total{method=\"GET\",code=\"200\"}") ==
+        static_cast<double>(before.received().size() + after.received().size()));
 }
 
 }  // namespace epserve::e2e
