@@ -2,12 +2,12 @@
 # Both install whatever Debian packages are missing first.
 
 BUILD_DEPS := build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev libtomlplusplus-dev
-TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk prometheus
+TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk prometheus podman-compose
 JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080
 
-.PHONY: all deps test-deps build build-test run test bench soak memcheck fuzz fuzz-regress lint test-container capture clean
+.PHONY: all deps test-deps build build-test run test bench soak memcheck fuzz fuzz-regress lint test-container test-stack capture clean
 
 all: build
 
@@ -58,6 +58,12 @@ lint:
 test-container: build
 	cmake --build build/release -j $(JOBS) --target epserve-get
 	bash scripts/test-container.sh
+
+# examples/django/compose.yaml (Django under uWSGI behind epserve) run with podman-compose on
+# 127.0.0.1:1234: polls, a CSRF vote, static files, SIGTERM stop with exit code 0.
+test-stack:
+	@bash scripts/install-deps.sh podman-compose curl iproute2
+	bash scripts/test-stack.sh
 
 # Leaves capture/epserve.pcapng, a GET of /index.html and of a missing path, for Wireshark.
 capture: build
