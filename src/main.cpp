@@ -1,11 +1,11 @@
 // epserve: a static-file HTTP/1.1 server on one epoll loop per worker (one by default).
-// Parses the command line, opens the document root and the listening sockets, then runs the
-// server until SIGINT/SIGTERM.
+// Parses the command line, opens the logs, the document root and the listening sockets, then
+// runs the server until SIGINT/SIGTERM (SIGUSR1 reopens the log files).
 #include <fcntl.h>
 #include <pthread.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -19,19 +19,13 @@
 #include "reactor/Listener.h"
 #include "reactor/SignalWatcher.h"
 #include "server/Config.h"
+#include "server/ErrorLog.h"
+#include "server/LogFile.h"
 #include "server/Server.h"
 
 using namespace epserve;
 
 namespace {
-
-void setUpLogging(spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_logger_mt("epserve");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
-  logger->set_level(level);
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(logger);
-}
 
 // Every connection and every cached file holds a descriptor; the usual soft limit of 1024 is
 // far below --max-connections, so take what the hard limit allows.
@@ -51,12 +45,30 @@ void raiseDescriptorLimit(const server::Config& config) {
 
 const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
+// SIGUSR1, logrotate's postrotate: the error log now, each worker's access log in its own loop
+// (a line buffered there goes whole to the old file or the new one).
+void reopenLogs(const std::vector<server::Server*>& servers, bool sameThread) {
+  server::reopenErrorLog();
+  for (server::Server* s : servers) {
+    if (sameThread) {
+      s->reopenLogs();
+    } else {
+      s->requestLogReopen();
+    }
+  }
+  spdlog::info("received SIGUSR1, reopened the log files");
+}
+
 // One worker: the server and the signal watcher share the main thread's loop.
 void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener) {
   reactor::EventLoop loop;
   server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
                         std::move(listener));
   reactor::SignalWatcher signals(loop, [&server](int sig) {
+    if (sig == SIGUSR1) {
+      reopenLogs({&server}, true);
+      return;
+    }
     spdlog::info("received {}, shutting down", signalName(sig));
     server.beginShutdown();
   });
@@ -71,6 +83,7 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   ::sigemptyset(&set);
   ::sigaddset(&set, SIGINT);
   ::sigaddset(&set, SIGTERM);
+  ::sigaddset(&set, SIGUSR1);
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the workers
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -87,8 +100,10 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   std::vector<std::thread> threads;
   for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
 
+  std::vector<server::Server*> all;
+  for (auto& s : servers) all.push_back(s.get());
   int sig = 0;
-  ::sigwait(&set, &sig);
+  while (::sigwait(&set, &sig) == 0 && sig == SIGUSR1) reopenLogs(all, false);
   spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
   for (auto& s : servers) s->requestShutdown();
   for (auto& t : threads) t.join();
@@ -100,10 +115,21 @@ int main(int argc, char** argv) {
   server::CommandLine cl = server::parseCommandLine(argc, argv);
   if (!cl.config) return cl.exitCode;
   const server::Config& config = *cl.config;
-  setUpLogging(config.logLevel);
-  raiseDescriptorLimit(config);
-
+  // SIGUSR1's default action ends the process: a logrotate that runs while epserve starts must
+  // not, so it waits (blocked, pending) until the signal watcher or sigwait takes it.
+  sigset_t usr1;
+  ::sigemptyset(&usr1);
+  ::sigaddset(&usr1, SIGUSR1);
+  ::pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
   try {
+    // A log file that cannot be opened is a start-up failure like a port that cannot be bound.
+    server::configureErrorLog(config);
+    // Each worker opens the access log for itself; this first open stops a bad path before
+    // anything says "listening".
+    if (config.accessLog) {
+      const server::LogFile probe(config.accessLogPath, STDOUT_FILENO, "access log");
+    }
+    raiseDescriptorLimit(config);
     reactor::Fd root = fs::Resolver::openRoot(config.root);
     reactor::SocketAddress address;
     reactor::SocketAddress::parse(config.address, config.port, address);

@@ -69,6 +69,7 @@ struct ExchangeRequest {
   std::string method, target, referer, userAgent;
   std::string pathInfo;  // the routed (decoded, normalised) path, for uwsgi's PATH_INFO
   reactor::SocketAddress peer;
+  reactor::Millis started = 0;  // the client's first byte of it, on the loop's clock
 };
 
 class Exchange final : private reactor::ConnectHandler, private UpstreamUser, private ResolveWaiter {

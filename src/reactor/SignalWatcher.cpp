@@ -24,11 +24,13 @@ SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal)
   ::sigemptyset(&sa.sa_mask);
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGUSR1, &sa, nullptr);
 
   sigset_t set;
   ::sigemptyset(&set);
   ::sigaddset(&set, SIGINT);
   ::sigaddset(&set, SIGTERM);
+  ::sigaddset(&set, SIGUSR1);
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
     throw std::system_error(errno, std::generic_category(), "sigprocmask");
   }

@@ -1,5 +1,5 @@
-// Delivers SIGINT and SIGTERM through the event loop (signalfd) and ignores SIGPIPE, so a
-// vanished client never kills the server. Works when the server is PID 1 in a container.
+// Delivers SIGINT, SIGTERM and SIGUSR1 through the event loop (signalfd) and ignores SIGPIPE,
+// so a vanished client never kills the server. Works when the server is PID 1 in a container.
 #pragma once
 
 #include <functional>
@@ -11,7 +11,7 @@ namespace epserve::reactor {
 
 class SignalWatcher final : public IoHandler {
  public:
-  // Blocks SIGINT/SIGTERM for the process and watches them; `onSignal` gets the signal number.
+  // Blocks SIGINT/SIGTERM/SIGUSR1 for the process and watches them; `onSignal` gets the signal number.
   SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal);
   ~SignalWatcher();
 

@@ -205,7 +205,9 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("index", "file served for a directory", cxxopts::value<std::string>()->default_value("index.html"), "NAME")
     ("not-found", "page served with 404, in the root", cxxopts::value<std::string>()->default_value("noIndex.html"), "FILE")
     ("log-level", "trace|debug|info|warn|error", cxxopts::value<std::string>()->default_value("info"), "LEVEL")
-    ("access-log", "one line per request on stdout: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
+    ("access-log", "one line per request: on (stdout), off, or a file to append to", cxxopts::value<std::string>()->default_value("on"), "on|off|FILE")
+    ("log-format", "access log lines: combined|json", cxxopts::value<std::string>()->default_value("combined"), "FORMAT")
+    ("error-log", "file to append the error log to (default stderr)", cxxopts::value<std::string>(), "FILE")
     ("max-connections", "open connections above which new ones get 503", cxxopts::value<std::string>()->default_value("10000"), "N")
     ("header-timeout", "seconds for a request head to arrive (then 408)", cxxopts::value<std::string>()->default_value("10"), "SECONDS")
     ("keepalive-timeout", "seconds an idle keep-alive connection is kept", cxxopts::value<std::string>()->default_value("5"), "SECONDS")
@@ -276,10 +278,16 @@ CommandLine parseCommandLine(int argc, char** argv) {
     else throw std::invalid_argument("invalid value '" + level + "' for --log-level (trace|debug|info|warn|error)");
 
     std::string access = parsed["access-log"].as<std::string>();
-    if (access != "on" && access != "off") {
-      throw std::invalid_argument("invalid value '" + access + "' for --access-log (on|off)");
+    if (access.empty()) throw badValue("access-log", access, "expected on, off or a file name");
+    c.accessLog = access != "off";
+    if (access != "on" && access != "off") c.accessLogPath = access;
+    std::string format = parsed["log-format"].as<std::string>();
+    if (format != "combined" && format != "json") throw badValue("log-format", format, "expected combined or json");
+    c.logFormat = format == "json" ? LogFormat::Json : LogFormat::Combined;
+    if (parsed.count("error-log")) {
+      c.errorLogPath = parsed["error-log"].as<std::string>();
+      if (c.errorLogPath.empty()) throw badValue("error-log", c.errorLogPath, "expected a file name");
     }
-    c.accessLog = access == "on";
     c.maxConnections = parseNumber<std::uint32_t>("max-connections", parsed["max-connections"].as<std::string>(), 1, 10'000'000);
     c.headerTimeoutSec = parseNumber<std::uint32_t>("header-timeout", parsed["header-timeout"].as<std::string>(), 1, 86400);
     c.keepAliveTimeoutSec = parseNumber<std::uint32_t>("keepalive-timeout", parsed["keepalive-timeout"].as<std::string>(), 1, 86400);

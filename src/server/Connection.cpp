@@ -220,6 +220,7 @@ bool Connection::processInput() {
     // request-line limit (so 414 comes without waiting for a line end): a slow sender costs
     // one memchr over its new bytes, not a parse per byte.
     std::string_view input = in.view();
+    if (scanned_ == 0) requestStart_ = ctx_.loop.now();
     bool newLine = std::memchr(input.data() + scanned_, '\n', input.size() - scanned_) != nullptr;
     scanned_ = input.size();
     if (!newLine && input.size() <= ctx_.limits.maxRequestLine) break;
@@ -333,7 +334,8 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
     e.referer = req->find("Referer");
     e.userAgent = req->find("User-Agent");
   }
-  log.log(peer_, e, ctx_.loop.wallSeconds());
+  e.durationMillis = ctx_.loop.now() - requestStart_;
+  log.log(peer_, e, ctx_.loop.wallMillis());
 }
 
 void Connection::startClosing(bool linger) {
@@ -469,6 +471,7 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
     }
   }
   r.peer = peer_;
+  r.started = requestStart_;
   r.pathInfo.assign(ctx_.routedPath());
   bool chunked = req.framing == http::BodyFraming::Chunked;
   r.hasBody = chunked ||

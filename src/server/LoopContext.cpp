@@ -43,7 +43,7 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
     : loop(eventLoop),
       config(cfg),
       limits(),
-      accessLog(cfg.accessLog),
+      accessLog(cfg),
       root_(eventLoop, cfg.root, std::move(resolver)),
       aliases_(openAliases(eventLoop, cfg)),
       router_(routesOf(cfg)),

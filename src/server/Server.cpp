@@ -13,7 +13,8 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       busyHeaders_(config.extraHeaders + "Retry-After: 1\r\n"),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
       shutdownTimer_(this),
-      shutdownRequest_(loop, [this] { beginShutdown(); }) {
+      shutdownRequest_(loop, [this] { beginShutdown(); }),
+      reopenRequest_(loop, [this] { reopenLogs(); }) {
   loop.addTimeoutList(&shutdownTimeout_);
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop, std::move(listener),

@@ -31,6 +31,10 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   void beginShutdown();
   // beginShutdown() from any thread (or a signal handler): wakes the loop to do it.
   void requestShutdown() { shutdownRequest_.notify(); }
+  // Reopens this loop's access log by its name (SIGUSR1, after logrotate). Loop thread only.
+  void reopenLogs() { ctx_.accessLog.reopen(); }
+  // reopenLogs() from any thread: wakes the loop to do it.
+  void requestLogReopen() { reopenRequest_.notify(); }
 
  private:
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer);
@@ -52,6 +56,7 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
   reactor::Wakeup shutdownRequest_;
+  reactor::Wakeup reopenRequest_;
 };
 
 }  // namespace epserve::server
