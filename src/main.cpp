@@ -56,7 +56,7 @@ void reopenLogs(const std::vector<server::Server*>& servers, bool sameThread) {
       s->requestLogReopen();
     }
   }
-  spdlog::info("received SIGUSR1, reopened the log files");
+  spdlog::info("received SIGUSR1, reopening the log files");
 }
 
 // One worker: the server and the signal watcher share the main thread's loop.

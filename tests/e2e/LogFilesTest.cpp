@@ -78,7 +78,7 @@ void checkReopen(std::size_t workers) {
   CHECK(countOf(oldText, "?after") == 0);
   CHECK(countOf(newText, "?after") == 8);
   CHECK(server.out().find("GET /") == std::string::npos);  // nothing on stdout
-  CHECK(server.err().find("received SIGUSR1, reopened the log files") != std::string::npos);
+  CHECK(server.err().find("received SIGUSR1, reopening the log files") != std::string::npos);
 }
 
 TEST_CASE("log files: --access-log FILE appends there, and SIGUSR1 reopens it after a rename") {
@@ -113,7 +113,7 @@ TEST_CASE("log files: --error-log FILE takes the error log, reopened by SIGUSR1"
   CHECK(client.request(requestHead("GET", "/index.html")).status == 200);
   fs::rename(log, rotated);
   child.signal(SIGUSR1);
-  REQUIRE(waitForFile(log, "received SIGUSR1, reopened the log files", 3s));
+  REQUIRE(waitForFile(log, "received SIGUSR1, reopening the log files", 3s));
   child.signal(SIGTERM);
   REQUIRE(child.wait(5000ms) == 0);
   CHECK(waitForFile(log, "shut down cleanly", 1s));

@@ -15,6 +15,7 @@ mkdir -p "$LOGS"
 ACCESS="$LOGS/access.log"
 # The fixture's listening_port and fail() read SERVER_ERR: here it is the error log file.
 SERVER_ERR="$LOGS/error.log"
+: >"$SERVER_ERR" # epserve appends to it; it exists before the first look for "listening on"
 "$EPSERVE" -i 127.0.0.1 -p 0 -r "$ROOT" --workers 2 --access-log "$ACCESS" --log-format json \
   --error-log "$SERVER_ERR" >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
@@ -78,11 +79,16 @@ SERVED=$(cat "$WORK/served")
 
 # Rotated files are access.log.1 (newest) .. access.log.$ROTATIONS; each worker writes its
 # buffered lines at the end of its loop iteration, so the last lines follow within moments.
-[ -f "$ACCESS.$ROTATIONS" ] || fail "logrotate left no $ACCESS.$ROTATIONS: $(ls "$LOGS")"
+[ -f "$ACCESS.$ROTATIONS" ] || fail "logrotate left no $ACCESS.$ROTATIONS: $(cd "$LOGS" && echo *)"
+# Each rotation's reopen created the next file, and the load ran through every interval.
+[ -s "$ACCESS" ] || fail "no new $ACCESS after the last rotation: the reopen did not happen"
+for ((i = 1; i <= ROTATIONS; i++)); do
+  [ -s "$ACCESS.$i" ] || fail "$ACCESS.$i is missing or empty: a reopen did not happen"
+done
 logged() { cat "$ACCESS" "$ACCESS".* | wc -l; }
 wait_until 50 0.1 test "$(logged)" -ge "$SERVED" || true
 LOGGED=$(logged)
-[ "$LOGGED" = "$SERVED" ] || fail "$LOGGED access lines in $(ls "$LOGS" | paste -sd' '), $SERVED responses served"
+[ "$LOGGED" = "$SERVED" ] || fail "$LOGGED access lines in $(cd "$LOGS" && echo *), $SERVED responses served"
 pass "$ROTATIONS rotations under load: $SERVED responses, $LOGGED lines in access.log + $ROTATIONS rotated files"
 
 # Not torn: every file ends with a newline and every line is one JSON object of the request.
@@ -104,7 +110,7 @@ PY
 pass "every access line in every file is one whole JSON object"
 
 # Each reopen is logged in the then-new error log; the newest rotated one holds the previous.
-grep -q 'received SIGUSR1, reopened the log files' "$SERVER_ERR" ||
+grep -q 'received SIGUSR1, reopening the log files' "$SERVER_ERR" ||
   fail "the current error log has no reopen line"
 grep -q 'listening on' "$SERVER_ERR.$ROTATIONS" || fail "the oldest error log lacks the start-up line"
 [ ! -s "$WORK/stderr" ] || fail "epserve wrote to stderr with --error-log: $(head -3 "$WORK/stderr")"
