@@ -1,11 +1,12 @@
 // epserve: a static-file HTTP/1.1 server on one epoll loop per worker (one by default).
-// Parses the command line, opens the document root and the listening sockets, then runs the
-// server until SIGINT/SIGTERM; SIGHUP re-reads the command line and its --config file.
+// Parses the command line, opens the logs, the document root and the listening sockets, then
+// runs the server until SIGINT/SIGTERM; SIGHUP re-reads the command line and its --config
+// file, SIGUSR1 reopens the log files.
 #include <fcntl.h>
 #include <pthread.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
@@ -20,20 +21,14 @@
 #include "reactor/Listener.h"
 #include "reactor/SignalWatcher.h"
 #include "server/Config.h"
+#include "server/ErrorLog.h"
+#include "server/LogFile.h"
 #include "server/Metrics.h"
 #include "server/Server.h"
 
 using namespace epserve;
 
 namespace {
-
-void setUpLogging(spdlog::level::level_enum level) {
-  auto logger = spdlog::stderr_logger_mt("epserve");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e [%l] %v");
-  logger->set_level(level);
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(logger);
-}
 
 // Every connection and every cached file holds a descriptor; the usual soft limit of 1024 is
 // far below --max-connections, so take what the hard limit allows.
@@ -101,10 +96,15 @@ std::optional<Reload> prepareReload(const server::Config& running) {
                  running.metricsListen ? running.metricsListen->toString() : "off");
     next.metricsListen = running.metricsListen;
   }
-  if (next.accessLog != running.accessLog) {
-    spdlog::warn("reload: --access-log cannot change live: keeping it {}",
-                 running.accessLog ? "on" : "off");
+  // The log files stay those opened at start-up (SIGUSR1 reopens them by the same names).
+  if (next.accessLog != running.accessLog || next.accessLogPath != running.accessLogPath ||
+      next.logFormat != running.logFormat || next.errorLogPath != running.errorLogPath) {
+    spdlog::warn("reload: --access-log, --log-format and --error-log cannot change live: "
+                 "keeping them (restart to change them)");
     next.accessLog = running.accessLog;
+    next.accessLogPath = running.accessLogPath;
+    next.logFormat = running.logFormat;
+    next.errorLogPath = running.errorLogPath;
   }
   Reload r;
   if (next.address != running.address || next.port != running.port) {
@@ -130,6 +130,20 @@ void setUpMetrics(server::Metrics& metrics, reactor::Fd metricsListener,
   servers.front()->serveMetrics(std::move(metricsListener), metrics);
 }
 
+// SIGUSR1, logrotate's postrotate: the error log now, each worker's access log in its own loop
+// (a line buffered there goes whole to the old file or the new one).
+void reopenLogs(const std::vector<server::Server*>& servers, bool sameThread) {
+  server::reopenErrorLog();
+  for (server::Server* s : servers) {
+    if (sameThread) {
+      s->reopenLogs();
+    } else {
+      s->requestLogReopen();
+    }
+  }
+  spdlog::info("received SIGUSR1, reopening the log files");
+}
+
 // One worker: the server and the signal watcher share the main thread's loop.
 void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener,
                server::Metrics& metrics, reactor::Fd metricsListener) {
@@ -139,6 +153,10 @@ void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd liste
   setUpMetrics(metrics, std::move(metricsListener), {&server});
   auto running = std::make_shared<const server::Config>(config);
   reactor::SignalWatcher signals(loop, [&server, &running](int sig) {
+    if (sig == SIGUSR1) {
+      reopenLogs({&server}, true);
+      return;
+    }
     if (sig == SIGHUP) {
       spdlog::info("received SIGHUP, reloading the configuration");
       std::optional<Reload> r = prepareReload(*running);
@@ -167,6 +185,7 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   ::sigaddset(&set, SIGINT);
   ::sigaddset(&set, SIGTERM);
   ::sigaddset(&set, SIGHUP);
+  ::sigaddset(&set, SIGUSR1);
   ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the workers
   ::signal(SIGPIPE, SIG_IGN);
 
@@ -189,7 +208,11 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   // The main thread reads and checks a reload once and hands it to every worker.
   auto running = std::make_shared<const server::Config>(config);
   int sig = 0;
-  while (::sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+  while (::sigwait(&set, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1)) {
+    if (sig == SIGUSR1) {
+      reopenLogs(all, false);
+      continue;
+    }
     spdlog::info("received SIGHUP, reloading the configuration of {} workers", servers.size());
     std::optional<Reload> r = prepareReload(*running);
     if (!r) continue;
@@ -212,19 +235,26 @@ int main(int argc, char** argv) {
   server::CommandLine cl = server::parseCommandLine(argc, argv);
   if (!cl.config) return cl.exitCode;
   const server::Config& config = *cl.config;
-  setUpLogging(config.logLevel);
-  raiseDescriptorLimit(config);
   // Held from here on: the port accepts connections as soon as it is bound, before the loop's
-  // signal watcher exists, and a SIGTERM, SIGINT or SIGHUP in between must wait for it (seen: a
-  // test that signalled a just-started server got it killed by the default action).
+  // signal watcher exists, and a SIGTERM, SIGINT, SIGHUP or SIGUSR1 in between must wait for it
+  // (seen: a test that signalled a just-started server got it killed by the default action).
   sigset_t controlSignals;
   ::sigemptyset(&controlSignals);
   ::sigaddset(&controlSignals, SIGINT);
   ::sigaddset(&controlSignals, SIGTERM);
   ::sigaddset(&controlSignals, SIGHUP);
+  ::sigaddset(&controlSignals, SIGUSR1);  // logrotate's postrotate
   ::pthread_sigmask(SIG_BLOCK, &controlSignals, nullptr);
 
   try {
+    // A log file that cannot be opened is a start-up failure like a port that cannot be bound.
+    server::configureErrorLog(config);
+    // Each worker opens the access log for itself; this first open stops a bad path before
+    // anything says "listening".
+    if (config.accessLog) {
+      const server::LogFile probe(config.accessLogPath, STDOUT_FILENO, "access log");
+    }
+    raiseDescriptorLimit(config);
     reactor::Fd root = fs::Resolver::openRoot(config.root);
     const bool shared = config.workers > 1;
     reactor::SocketAddress bound;

@@ -463,7 +463,8 @@ void Exchange::logAccess(int status, std::uint64_t bodyBytes) {
   e.userAgent = req_.userAgent;
   e.upstream = label();
   e.upstreamMillis = ctx_.loop.now() - startedAt_;
-  log.log(req_.peer, e, ctx_.loop.wallSeconds());
+  e.durationMillis = ctx_.loop.now() - req_.started;
+  log.log(req_.peer, e, ctx_.loop.wallMillis());
 }
 
 void Exchange::finish(ExchangeEnd end) {

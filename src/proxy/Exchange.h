@@ -73,6 +73,7 @@ struct ExchangeRequest {
   reactor::Millis receivedAt = 0;
   std::string pathInfo;  // the routed (decoded, normalised) path, for uwsgi's PATH_INFO
   reactor::SocketAddress peer;
+  reactor::Millis started = 0;  // the client's first byte of it, on the loop's clock
 };
 
 class Exchange final : private reactor::ConnectHandler, private UpstreamUser, private ResolveWaiter {

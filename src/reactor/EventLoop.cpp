@@ -16,10 +16,10 @@ Millis monotonicMillis() {
   return static_cast<Millis>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
-std::time_t wallClockSeconds() {
+std::int64_t wallClockMillis() {
   timespec ts{};
   ::clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-  return ts.tv_sec;
+  return static_cast<std::int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
 }  // namespace
@@ -69,7 +69,8 @@ void EventLoop::removeBeforeSleep(HookId id) {
 
 void EventLoop::updateClock() {
   now_ = monotonicMillis();
-  wall_ = wallClockSeconds();
+  wallMillis_ = wallClockMillis();
+  wall_ = static_cast<std::time_t>(wallMillis_ / 1000);
 }
 
 int EventLoop::pollTimeout() const {

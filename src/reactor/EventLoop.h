@@ -63,9 +63,10 @@ class EventLoop {
   void runOnce(int maxWaitMillis);
   void stop() { running_ = false; }
 
-  // Monotonic milliseconds and wall-clock seconds, read once per iteration (cheap to ask).
+  // Monotonic milliseconds and the wall clock, read once per iteration (cheap to ask).
   Millis now() const { return now_; }
   std::time_t wallSeconds() const { return wall_; }
+  std::int64_t wallMillis() const { return wallMillis_; }  // since the epoch
   void updateClock();
 
  private:
@@ -77,6 +78,7 @@ class EventLoop {
   bool running_ = false;
   Millis now_ = 0;
   std::time_t wall_ = 0;
+  std::int64_t wallMillis_ = 0;
   std::array<epoll_event, 512> ready_{};
   std::vector<TimeoutList*> timeoutLists_;
   std::vector<IoHandler*> posted_;

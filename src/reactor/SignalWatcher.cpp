@@ -25,12 +25,14 @@ SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal)
   ::sigaction(SIGINT, &sa, nullptr);
   ::sigaction(SIGTERM, &sa, nullptr);
   ::sigaction(SIGHUP, &sa, nullptr);
+  ::sigaction(SIGUSR1, &sa, nullptr);
 
   sigset_t set;
   ::sigemptyset(&set);
   ::sigaddset(&set, SIGINT);
   ::sigaddset(&set, SIGTERM);
   ::sigaddset(&set, SIGHUP);  // a reload, not the end of the process
+  ::sigaddset(&set, SIGUSR1);
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
     throw std::system_error(errno, std::generic_category(), "sigprocmask");
   }

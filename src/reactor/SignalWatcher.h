@@ -1,5 +1,6 @@
-// Delivers SIGINT, SIGTERM and SIGHUP through the event loop (signalfd) and ignores SIGPIPE, so a
-// vanished client never kills the server. Works when the server is PID 1 in a container.
+// Delivers SIGINT, SIGTERM, SIGHUP and SIGUSR1 through the event loop (signalfd) and ignores
+// SIGPIPE, so a vanished client never kills the server. Works when the server is PID 1 in a
+// container.
 #pragma once
 
 #include <functional>
@@ -11,7 +12,8 @@ namespace epserve::reactor {
 
 class SignalWatcher final : public IoHandler {
  public:
-  // Blocks SIGINT/SIGTERM/SIGHUP for the process and watches them; `onSignal` gets the signal number.
+  // Blocks SIGINT/SIGTERM/SIGHUP/SIGUSR1 for the process and watches them; `onSignal` gets the
+  // signal number.
   SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal);
   ~SignalWatcher();
 

@@ -1,124 +1,198 @@
-// Combined-format access log: see AccessLog.h.
+// Combined-format and JSON access log lines, buffered per loop iteration: see AccessLog.h.
 #include "server/AccessLog.h"
 
-#include <spdlog/details/null_mutex.h>
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <string>
+#include <charconv>
+#include <cstring>
+
+#include "server/LogEscape.h"
 
 namespace epserve::server {
 
 namespace {
 
-// spdlog's stdout sink flushes (one write(2)) per line; this one collects the lines of a loop
-// iteration and writes them with one write(2) when the loop flushes, or when 64 KiB pile up.
-class BatchedStdoutSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
- public:
-  ~BatchedStdoutSink() override { flush_(); }
+// Writes out before a burst of lines outgrows this; a line itself is bounded by the request
+// limits (times the escapes' growth).
+constexpr std::size_t kFlushBytes = 64 * 1024;
 
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    spdlog::memory_buf_t formatted;
-    formatter_->format(msg, formatted);
-    pending_.append(formatted.data(), formatted.size());
-    if (pending_.size() >= 64 * 1024) flush_();
-  }
+void appendNumber(std::string& out, std::int64_t n) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), n);
+  out.append(buf, r.ptr);
+}
 
-  void flush_() override {
-    std::size_t done = 0;
-    while (done < pending_.size()) {
-      ssize_t n = ::write(STDOUT_FILENO, pending_.data() + done, pending_.size() - done);
-      if (n > 0) {
-        done += static_cast<std::size_t>(n);
-      } else if (n < 0 && errno == EINTR) {
-        continue;
-      } else {
-        break;  // stdout closed or non-blocking and full: drop rather than stall the loop
-      }
-    }
-    pending_.clear();
-  }
+// Milliseconds as seconds with three decimals ("0.042"), nginx's $request_time.
+void appendSeconds(std::string& out, std::int64_t millis) {
+  if (millis < 0) millis = 0;
+  appendNumber(out, millis / 1000);
+  const char frac[4] = {'.', static_cast<char>('0' + millis / 100 % 10),
+                        static_cast<char>('0' + millis / 10 % 10),
+                        static_cast<char>('0' + millis % 10)};
+  out.append(frac, sizeof(frac));
+}
 
- private:
-  std::string pending_;
-};
-
-// Client-controlled text is escaped so a log line stays one line and parseable.
-void appendEscaped(fmt::memory_buffer& out, std::string_view s) {
-  if (s.empty()) {
-    out.push_back('-');
+// "127.0.0.1:54321" or "[::1]:54321" split into the host (without brackets) and the port.
+void splitHostPort(std::string_view hostPort, std::string_view& host, std::string_view& port) {
+  std::size_t colon = hostPort.rfind(':');
+  if (colon == std::string_view::npos) {
+    host = hostPort;
+    port = "0";
     return;
   }
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
-      const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
-      out.append(esc, esc + 4);
-    } else {
-      out.push_back(ch);
-    }
+  host = hostPort.substr(0, colon);
+  port = hostPort.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
   }
+}
+
+void appendJsonString(std::string& out, std::string_view key, std::string_view value) {
+  out.push_back('"');
+  out.append(key);
+  out.append("\":\"");
+  appendJsonEscaped(out, value);
+  out.append("\",");
 }
 
 }  // namespace
 
-AccessLog::AccessLog(bool enabled) : enabled_(enabled) {
-  if (!enabled_) return;
-  auto sink = std::make_shared<BatchedStdoutSink>();
-  logger_ = std::make_shared<spdlog::logger>("access", std::move(sink));
-  logger_->set_pattern("%v");
-  logger_->set_level(spdlog::level::info);
-}
+AccessLog::AccessLog(const Config& config)
+    : enabled_(config.accessLog),
+      format_(config.logFormat),
+      file_(config.accessLog ? config.accessLogPath : std::string(), STDOUT_FILENO, "access log") {}
 
 AccessLog::~AccessLog() { flush(); }
 
-void AccessLog::log(const reactor::SocketAddress& peer, const AccessEntry& e, std::time_t now) {
+void AccessLog::flush() {
+  if (pending_.empty()) return;
+  file_.write(pending_);
+  pending_.clear();
+}
+
+void AccessLog::reopen() {
+  if (file_.path().empty()) return;
+  flush();
+  if (int err = file_.reopen(); err != 0) {
+    spdlog::error("cannot reopen access log {}: {} (still writing to the old file)",
+                  file_.path(), std::strerror(err));
+  } else {
+    spdlog::debug("reopened access log {}", file_.path());
+  }
+}
+
+void AccessLog::configure(const Config& config) {
+  flush();
+  LogFile next(config.accessLog ? config.accessLogPath : std::string(), STDOUT_FILENO,
+               "access log");
+  file_ = std::move(next);
+  enabled_ = config.accessLog;
+  if (format_ != config.logFormat) dateFor_ = -1;  // the cached date has the other format
+  format_ = config.logFormat;
+}
+
+void AccessLog::log(const reactor::SocketAddress& peer, const AccessEntry& e,
+                    std::int64_t wallMillis) {
   if (!enabled_) return;
-  if (now != cachedFor_) {
+  if (format_ == LogFormat::Json) {
+    appendJson(peer, e, wallMillis);
+  } else {
+    appendCombined(peer, e, wallMillis);
+  }
+  pending_.push_back('\n');
+  if (pending_.size() >= kFlushBytes) flush();
+}
+
+void AccessLog::appendCombined(const reactor::SocketAddress& peer, const AccessEntry& e,
+                               std::int64_t wallMillis) {
+  std::time_t now = wallMillis / 1000;
+  if (now != dateFor_) {
     std::tm tm{};
     ::gmtime_r(&now, &tm);
     dateLength_ = std::strftime(date_, sizeof(date_), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-    cachedFor_ = now;
+    dateFor_ = now;
   }
   char host[64];
   std::size_t hostLength = peer.format(host, sizeof(host));
 
-  fmt::memory_buffer line;
-  line.append(host, host + hostLength);
-  line.append(std::string_view(" - - ["));
-  line.append(date_, date_ + dateLength_);
-  line.append(std::string_view("] \""));
+  std::string& line = pending_;
+  line.append(host, hostLength);
+  line.append(" - - [");
+  line.append(date_, dateLength_);
+  line.append("] \"");
   if (e.method.empty()) {
     line.push_back('-');
   } else {
-    appendEscaped(line, e.method);
+    appendCombinedEscaped(line, e.method);
     line.push_back(' ');
-    appendEscaped(line, e.target);
-    line.append(std::string_view(e.versionMinor == 0 ? " HTTP/1.0" : " HTTP/1.1"));
+    appendCombinedEscaped(line, e.target);
+    line.append(e.versionMinor == 0 ? " HTTP/1.0" : " HTTP/1.1");
   }
-  fmt::format_to(std::back_inserter(line), "\" {} {} \"", e.status, e.bytes);
-  appendEscaped(line, e.referer);
-  line.append(std::string_view("\" \""));
-  appendEscaped(line, e.userAgent);
+  line.append("\" ");
+  appendNumber(line, e.status);
+  line.push_back(' ');
+  appendNumber(line, static_cast<std::int64_t>(e.bytes));
+  line.append(" \"");
+  appendCombinedEscaped(line, e.referer);
+  line.append("\" \"");
+  appendCombinedEscaped(line, e.userAgent);
   line.push_back('"');
   if (!e.upstream.empty()) {
     line.push_back(' ');
-    appendEscaped(line, e.upstream);
-    fmt::format_to(std::back_inserter(line), " {}.{:03}", e.upstreamMillis / 1000,
-                   e.upstreamMillis % 1000);
+    appendCombinedEscaped(line, e.upstream);
+    line.push_back(' ');
+    appendSeconds(line, e.upstreamMillis);
   }
-  logger_->info(std::string_view(line.data(), line.size()));
-  dirty_ = true;
 }
 
-void AccessLog::flush() {
-  if (dirty_ && logger_) {
-    logger_->flush();
-    dirty_ = false;
+void AccessLog::appendJson(const reactor::SocketAddress& peer, const AccessEntry& e,
+                           std::int64_t wallMillis) {
+  std::time_t now = wallMillis / 1000;
+  if (now != dateFor_) {
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    dateLength_ = std::strftime(date_, sizeof(date_), "%Y-%m-%dT%H:%M:%S", &tm);
+    dateFor_ = now;
+  }
+  char hostPort[64];
+  std::string_view host;
+  std::string_view port;
+  splitHostPort(std::string_view(hostPort, peer.format(hostPort, sizeof(hostPort))), host, port);
+
+  std::string& line = pending_;
+  line.append("{\"time\":\"");
+  line.append(date_, dateLength_);
+  const auto ms = static_cast<int>(wallMillis % 1000);
+  const char frac[6] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                        static_cast<char>('0' + ms % 10), 'Z', '"'};
+  line.append(frac, sizeof(frac));
+  line.append(",\"client\":\"");
+  line.append(host);  // inet_ntop's digits, dots and colons: nothing to escape
+  line.append("\",\"port\":");
+  line.append(port);
+  line.push_back(',');
+  appendJsonString(line, "method", e.method);
+  appendJsonString(line, "target", e.target);
+  appendJsonString(line, "protocol",
+                   e.method.empty() ? "" : (e.versionMinor == 0 ? "HTTP/1.0" : "HTTP/1.1"));
+  line.append("\"status\":");
+  appendNumber(line, e.status);
+  line.append(",\"bytes\":");
+  appendNumber(line, static_cast<std::int64_t>(e.bytes));
+  line.push_back(',');
+  appendJsonString(line, "referer", e.referer);
+  appendJsonString(line, "user_agent", e.userAgent);
+  line.append("\"duration\":");
+  appendSeconds(line, e.durationMillis);
+  if (e.upstream.empty()) {
+    line.append(",\"upstream\":null,\"upstream_time\":null}");
+  } else {
+    line.append(",\"upstream\":\"");
+    appendJsonEscaped(line, e.upstream);
+    line.append("\",\"upstream_time\":");
+    appendSeconds(line, e.upstreamMillis);
+    line.push_back('}');
   }
 }
 

@@ -1,17 +1,15 @@
-// The access log: one line per response on stdout in the combined log format, with the
-// client's port beside its address ("127.0.0.1:54321 - - [date] "GET / HTTP/1.1" 200 612 ...").
+// The access log: one line per response, in nginx's combined format (with the client's port
+// beside its address and, when proxied, the upstream and its response time) or as JSON.
 #pragma once
 
 #include <cstdint>
 #include <ctime>
-#include <memory>
+#include <string>
 #include <string_view>
 
 #include "reactor/SocketAddress.h"
-
-namespace spdlog {
-class logger;
-}
+#include "server/Config.h"
+#include "server/LogFile.h"
 
 namespace epserve::server {
 
@@ -23,6 +21,7 @@ struct AccessEntry {
   std::uint64_t bytes = 0;  // body bytes
   std::string_view referer;
   std::string_view userAgent;
+  std::int64_t durationMillis = 0;  // from the request's first byte to this line
   // Proxied requests: the upstream server and its response time, two trailing fields
   // (parsers of the combined format ignore what follows the user agent).
   std::string_view upstream;
@@ -31,20 +30,39 @@ struct AccessEntry {
 
 class AccessLog {
  public:
-  explicit AccessLog(bool enabled);
+  // Opens config.accessLogPath when there is one: throws std::system_error if it cannot.
+  explicit AccessLog(const Config& config);
   ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
 
   bool enabled() const { return enabled_; }
-  void log(const reactor::SocketAddress& peer, const AccessEntry& e, std::time_t now);
+  // `wallMillis`: the wall clock (milliseconds since the epoch) the line is stamped with.
+  void log(const reactor::SocketAddress& peer, const AccessEntry& e, std::int64_t wallMillis);
   // Writes buffered lines out; called once per loop iteration, not per line.
   void flush();
 
+  // The two ways the running log changes, both from the loop's thread; the lines buffered so
+  // far go, whole, to the old destination first.
+  // Opens the file again by its name (SIGUSR1, after logrotate renamed it); when that fails it
+  // logs an error and keeps the old file.
+  void reopen();
+  // Takes config's --access-log and --log-format (a reload). Throws std::system_error if the
+  // new file cannot be opened; the old settings then stay.
+  void configure(const Config& config);
+
  private:
+  void appendCombined(const reactor::SocketAddress& peer, const AccessEntry& e,
+                      std::int64_t wallMillis);
+  void appendJson(const reactor::SocketAddress& peer, const AccessEntry& e,
+                  std::int64_t wallMillis);
+
   bool enabled_;
-  bool dirty_ = false;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::time_t cachedFor_ = -1;
-  char date_[32] = {};
+  LogFormat format_;
+  LogFile file_;
+  std::string pending_;  // whole lines, written at the loop's flush or when 64 KiB pile up
+  std::time_t dateFor_ = -1;
+  char date_[32] = {};  // the current second, in the chosen format
   std::size_t dateLength_ = 0;
 };
 

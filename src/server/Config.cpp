@@ -229,7 +229,9 @@ cxxopts::Options makeOptions() {
     ("index", "file served for a directory", cxxopts::value<std::string>()->default_value("index.html"), "NAME")
     ("not-found", "page served with 404, in the root", cxxopts::value<std::string>()->default_value("noIndex.html"), "FILE")
     ("log-level", "trace|debug|info|warn|error", cxxopts::value<std::string>()->default_value("info"), "LEVEL")
-    ("access-log", "one line per request on stdout: on|off", cxxopts::value<std::string>()->default_value("on"), "on|off")
+    ("access-log", "one line per request: on (stdout), off, or a file to append to", cxxopts::value<std::string>()->default_value("on"), "on|off|FILE")
+    ("log-format", "access log lines: combined|json", cxxopts::value<std::string>()->default_value("combined"), "FORMAT")
+    ("error-log", "file to append the error log to (default stderr)", cxxopts::value<std::string>(), "FILE")
     ("max-connections", "open connections above which new ones get 503", cxxopts::value<std::string>()->default_value("10000"), "N")
     ("header-timeout", "seconds for a request head to arrive (then 408)", cxxopts::value<std::string>()->default_value("10"), "SECONDS")
     ("keepalive-timeout", "seconds an idle keep-alive connection is kept", cxxopts::value<std::string>()->default_value("5"), "SECONDS")
@@ -275,7 +277,7 @@ std::vector<OptionSpec> specsOf(const cxxopts::Options& options) {
     OptionSpec spec;
     spec.name = o.l.front();
     spec.boolean = o.is_boolean;
-    spec.onOff = o.arg_help == "on|off";
+    spec.onOff = o.arg_help == "on|off" || o.arg_help == "on|off|FILE";
     spec.repeatable = o.desc.find("(repeatable)") != std::string::npos;
     specs.push_back(spec);
   }
@@ -353,10 +355,18 @@ Config validate(OptionValues& v, bool strict) {
   else throw std::invalid_argument("invalid value '" + level + "' for --log-level (trace|debug|info|warn|error)");
 
   std::string access = v.get("access-log");
-  if (access != "on" && access != "off") {
-    throw std::invalid_argument("invalid value '" + access + "' for --access-log (on|off)");
+  if (access.empty()) throw badValue("access-log", access, "expected on, off or a file name");
+  c.accessLog = access != "off";
+  if (access != "on" && access != "off") c.accessLogPath = access;
+  std::string format = v.get("log-format");
+  if (format != "combined" && format != "json") {
+    throw badValue("log-format", format, "expected combined or json");
   }
-  c.accessLog = access == "on";
+  c.logFormat = format == "json" ? LogFormat::Json : LogFormat::Combined;
+  if (v.has("error-log")) {
+    c.errorLogPath = v.get("error-log");
+    if (c.errorLogPath.empty()) throw badValue("error-log", c.errorLogPath, "expected a file name");
+  }
   c.maxConnections = parseNumber<std::uint32_t>("max-connections", v.get("max-connections"), 1, 10'000'000);
   c.headerTimeoutSec = parseNumber<std::uint32_t>("header-timeout", v.get("header-timeout"), 1, 86400);
   c.keepAliveTimeoutSec = parseNumber<std::uint32_t>("keepalive-timeout", v.get("keepalive-timeout"), 1, 86400);

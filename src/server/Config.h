@@ -29,6 +29,9 @@ struct StaticRoute {
   std::string dir;  // existed and was a directory when the command line was read
 };
 
+// --log-format: nginx's combined line, or one JSON object per line (server/AccessLog.h).
+enum class LogFormat : std::uint8_t { Combined, Json };
+
 struct Config {
   std::string address = "0.0.0.0";
   std::uint16_t port = 8080;
@@ -37,6 +40,10 @@ struct Config {
   std::string notFoundPage = "noIndex.html";  // relative to the root
   spdlog::level::level_enum logLevel = spdlog::level::info;
   bool accessLog = true;
+  // Logs (server/AccessLog.h, server/ErrorLog.h): empty paths mean stdout and stderr.
+  std::string accessLogPath;
+  LogFormat logFormat = LogFormat::Combined;
+  std::string errorLogPath;
   std::uint32_t maxConnections = 10000;
   std::uint32_t headerTimeoutSec = 10;
   std::uint32_t keepAliveTimeoutSec = 5;

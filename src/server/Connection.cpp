@@ -222,7 +222,7 @@ bool Connection::processInput() {
     // request-line limit (so 414 comes without waiting for a line end): a slow sender costs
     // one memchr over its new bytes, not a parse per byte.
     std::string_view input = in.view();
-    if (scanned_ == 0) headStartedAt_ = ctx_.loop.now();  // a new head's first bytes
+    if (scanned_ == 0) requestStart_ = ctx_.loop.now();
     bool newLine = std::memchr(input.data() + scanned_, '\n', input.size() - scanned_) != nullptr;
     scanned_ = input.size();
     if (!newLine && input.size() <= ctx_.limits.maxRequestLine) break;
@@ -358,7 +358,7 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
       writeReply(stream_.output(), reply, req, ctx_.date(), gen_->config.extraHeaders);
   if (purpose_ == Purpose::Metrics) return;  // scrapes are neither counted nor logged
   ctx_.stats.requestDone(req ? req->method : http::Method::Other, http::code(reply.status),
-                         bodyBytes, ctx_.loop.now() - headStartedAt_);
+                         bodyBytes, ctx_.loop.now() - requestStart_);
   AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   AccessEntry e;
@@ -371,7 +371,8 @@ void Connection::queueReply(Reply& reply, const http::Request* req) {
     e.referer = req->find("Referer");
     e.userAgent = req->find("User-Agent");
   }
-  log.log(peer_, e, ctx_.loop.wallSeconds());
+  e.durationMillis = ctx_.loop.now() - requestStart_;
+  log.log(peer_, e, ctx_.loop.wallMillis());
 }
 
 void Connection::startClosing(bool linger) {
@@ -494,7 +495,7 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
   }
   r.versionMinor = req.versionMinor;
   r.methodKind = req.method;
-  r.receivedAt = headStartedAt_;
+  r.receivedAt = requestStart_;
   r.headRequest = req.method == http::Method::Head;
   r.idempotent = req.method == http::Method::Get || req.method == http::Method::Head ||
                  req.method == http::Method::Options || req.method == http::Method::Put ||
@@ -509,6 +510,7 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
     }
   }
   r.peer = peer_;
+  r.started = requestStart_;
   r.pathInfo.assign(ctx_.routedPath());
   bool chunked = req.framing == http::BodyFraming::Chunked;
   r.hasBody = chunked ||

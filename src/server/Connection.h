@@ -130,9 +130,9 @@ class Connection final : public reactor::IoHandler,
   bool driving_ = false;          // drive() is on the stack: a callback must not re-enter it
   bool restartDeadline_ = true;   // a request completed: its timer starts afresh
   std::size_t scanned_ = 0;       // bytes of input already searched for a line end
+  reactor::Millis requestStart_ = 0;  // the loop's clock when this request's first byte was seen
   std::uint32_t requestsServed_ = 0;
   Purpose purpose_ = Purpose::Site;
-  reactor::Millis headStartedAt_ = 0;  // loop time of the current request head's first byte
   reactor::OutputQueue::Mark heldMark_{};  // where the reply held for a request body starts
   http::BodyDecoder body_;        // the request body being read (discarded or buffered)
   // The settings of the request being served (LoopContext::generation() when it started),

@@ -19,7 +19,7 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
     : loop(eventLoop),
       config(live_),
       limits(),
-      accessLog(cfg.accessLog),
+      accessLog(cfg),
       live_(cfg),
       generation_(std::make_shared<Generation>(eventLoop, std::make_shared<const Config>(cfg),
                                                std::move(resolver), nullptr)),

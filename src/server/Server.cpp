@@ -24,7 +24,8 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
           newListener = std::move(pendingListener_);
         }
         if (next) reload(std::move(next), std::move(newListener));
-      }) {
+      }),
+      reopenRequest_(loop, [this] { reopenLogs(); }) {
   loop.addTimeoutList(&shutdownTimeout_);
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop, std::move(listener),

@@ -45,6 +45,10 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   static constexpr std::size_t kMaxMetricsConnections = 8;
   const Metrics::Published& publishedMetrics() const;
   void serveMetrics(reactor::Fd listener, const Metrics& metrics);
+  // Reopens this loop's access log by its name (SIGUSR1, after logrotate). Loop thread only.
+  void reopenLogs() { ctx_.accessLog.reopen(); }
+  // reopenLogs() from any thread: wakes the loop to do it.
+  void requestLogReopen() { reopenRequest_.notify(); }
 
  private:
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer,
@@ -73,6 +77,7 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   std::shared_ptr<const Config> pendingConfig_;
   reactor::Fd pendingListener_;
   reactor::Wakeup reloadRequest_;
+  reactor::Wakeup reopenRequest_;
 };
 
 }  // namespace epserve::server

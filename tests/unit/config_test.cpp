@@ -17,6 +17,7 @@
 #include "server/Config.h"
 
 using epserve::server::CommandLine;
+using epserve::server::LogFormat;
 using epserve::server::parseCommandLine;
 using epserve::server::parseMilliseconds;
 
@@ -109,10 +110,30 @@ TEST_CASE("config: the assignment's short flags and the long ones") {
   CHECK(cl.config->notFoundPage == "404.html");
 }
 
+TEST_CASE("config: --access-log on|off|FILE, --log-format, --error-log") {
+  CommandLine defaults = parse({});
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->accessLogPath.empty());  // stdout
+  CHECK(defaults.config->errorLogPath.empty());   // stderr
+  CHECK(defaults.config->logFormat == LogFormat::Combined);
+  CommandLine files = parse({"--access-log", "/var/log/epserve/access.log", "--log-format", "json",
+                             "--error-log", "/var/log/epserve/error.log"});
+  REQUIRE(files.config);
+  CHECK(files.config->accessLog);
+  CHECK(files.config->accessLogPath == "/var/log/epserve/access.log");
+  CHECK(files.config->logFormat == LogFormat::Json);
+  CHECK(files.config->errorLogPath == "/var/log/epserve/error.log");
+  CommandLine on = parse({"--access-log", "on"});
+  REQUIRE(on.config);
+  CHECK(on.config->accessLog);
+  CHECK(on.config->accessLogPath.empty());
+}
+
 TEST_CASE("config: bad flags and values exit with code 2") {
   for (auto args : std::vector<std::vector<std::string>>{
            {"--port", "abc"}, {"--port", "65536"}, {"--port", "-1"}, {"--port", "80x"},
-           {"--bogus"}, {"-i", "not-an-ip"}, {"--log-level", "loud"}, {"--access-log", "yes"},
+           {"--bogus"}, {"-i", "not-an-ip"}, {"--log-level", "loud"}, {"--log-format", "xml"},
+           {"--access-log", ""}, {"--error-log", ""},
            {"--header-timeout", "0"}, {"--max-connections", "0"}, {"--index", "a/b"},
            {"stray-argument"}, {"--tcp-notsent-lowat", "16k"}, {"--tcp-notsent-lowat", "-1"}}) {
     CAPTURE(args.front());
