@@ -22,6 +22,10 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   // `listener` is bound and listening; `resolver` is rooted at the document root.
   Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
          reactor::Fd listener);
+  // Several listeners (socket activation: every socket systemd passed in, non-empty), each
+  // `sharing` the same way: Shared when other loops watch the same sockets (--workers N).
+  Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
+         std::vector<reactor::Fd> listeners, reactor::Acceptor::Sharing sharing);
   ~Server();
 
   // Runs the loop until a graceful shutdown completes.
@@ -51,6 +55,7 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   bool shuttingDown_ = false;
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
+  std::vector<std::unique_ptr<reactor::Acceptor>> moreAcceptors_;  // 2nd.. inherited socket
   reactor::Wakeup shutdownRequest_;
 };
 
