@@ -72,7 +72,8 @@ void makeNonBlockingCloexec(int fd) {
 std::vector<InheritedListener> takeListenFds() {
   const std::optional<long> pid = parseDecimal(::getenv("LISTEN_PID"));
   const char* countText = ::getenv("LISTEN_FDS");
-  const std::string names = ::getenv("LISTEN_FDNAMES") != nullptr ? ::getenv("LISTEN_FDNAMES") : "";
+  const char* namesText = ::getenv("LISTEN_FDNAMES");
+  const std::string names = namesText != nullptr ? namesText : "";
   const std::optional<long> count = parseDecimal(countText);
   ::unsetenv("LISTEN_PID");
   ::unsetenv("LISTEN_FDS");

@@ -264,35 +264,40 @@ pass "systemd-analyze security --offline: exposure $exposure (below 2.0, 'OK')"
 # ranges, a proxied request to a host name, readiness, --workers 2 and SIGTERM) is in the unit's
 # SystemCallFilter=, and every socket family in RestrictAddressFamilies=. The ASan build makes
 # a few more calls than a release build (sigaltstack, madvise), all of them allowed too.
-read -r P1 <<<"$(free_ports 1)"
-NOTIFY_ADDR="@epserve-test-strace-$$-$RANDOM"
-start_notify "$NOTIFY_ADDR" "$P1"
-: >"$ACCESS_LOG"
-: >"$SERVER_ERR"
-NOTIFY_SOCKET=$NOTIFY_ADDR ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$WORK/strace.txt" -- \
-  "$EPSERVE" -i 127.0.0.1 -p "$P1" -r "$ROOT" --workers 2 \
-  --proxy "/api/=http://localhost:$P1/" >"$ACCESS_LOG" 2>"$SERVER_ERR" &
-STRACE_PID=$!
-FIXTURE_PIDS+=("$STRACE_PID")
-# The first line strace writes is epserve's execve, under epserve's PID.
-traced_pid() {
-  SERVER_PID=$(awk 'NR == 1 && / execve\(/ { print $1 }' "$WORK/strace.txt" 2>/dev/null)
-  [ -n "$SERVER_PID" ]
-}
-wait_until 100 0.1 traced_pid || fail "strace started no epserve in 10 s"
-wait_until 300 0.1 probe_answered || fail "no READY=1 answered under strace: $(cat "$NOTES")"
-for path in /index.html /nope /api/index.html /favicon.ico; do
-  "${CURL[@]}" -o /dev/null -r 0-10 "http://127.0.0.1:$P1$path" || fail "GET $path under strace"
-done
-log_has 10 '"GET /api/index.html HTTP/1.1" 206 ' || fail "the proxied request under strace"
-# strace exits with its tracee's status.
-kill -TERM "$SERVER_PID"
-wait_until 100 0.1 pid_gone "$STRACE_PID" || fail "epserve under strace did not exit within 10 s"
-status=0
-wait "$STRACE_PID" || status=$?
-[ "$status" = 0 ] || fail "epserve under strace exited $status after SIGTERM"
-SERVER_PID=""
-notes_have "STOPPING=1|STATUS=shutting down on SIGTERM" || fail "no STOPPING=1: $(cat "$NOTES")"
-python3 "$SRC/tests/tools/syscall_filter_check.py" "$SRC/deploy/systemd/epserve.service" \
-  "$WORK/strace.txt" >"$WORK/filter.txt" || fail "$(cat "$WORK/filter.txt")"
-pass "every syscall and socket family epserve used is allowed by epserve.service: $(head -n 1 "$WORK/filter.txt")"
+# ptrace is the one thing a locked-down container may not allow: then say so, claim nothing.
+if ! timeout 10 strace -f -qq -o /dev/null true 2>"$WORK/strace-probe.txt"; then
+  echo "not checked: strace cannot trace here ($(head -n 1 "$WORK/strace-probe.txt"))"
+else
+  read -r P1 <<<"$(free_ports 1)"
+  NOTIFY_ADDR="@epserve-test-strace-$$-$RANDOM"
+  start_notify "$NOTIFY_ADDR" "$P1"
+  : >"$ACCESS_LOG"
+  : >"$SERVER_ERR"
+  NOTIFY_SOCKET=$NOTIFY_ADDR ASAN_OPTIONS=detect_leaks=0 strace -f -qq -o "$WORK/strace.txt" -- \
+    "$EPSERVE" -i 127.0.0.1 -p "$P1" -r "$ROOT" --workers 2 \
+    --proxy "/api/=http://localhost:$P1/" >"$ACCESS_LOG" 2>"$SERVER_ERR" &
+  STRACE_PID=$!
+  FIXTURE_PIDS+=("$STRACE_PID")
+  # The first line strace writes is epserve's execve, under epserve's PID.
+  traced_pid() {
+    SERVER_PID=$(awk 'NR == 1 && / execve\(/ { print $1 }' "$WORK/strace.txt" 2>/dev/null)
+    [ -n "$SERVER_PID" ]
+  }
+  wait_until 100 0.1 traced_pid || fail "strace started no epserve in 10 s"
+  wait_until 300 0.1 probe_answered || fail "no READY=1 answered under strace: $(cat "$NOTES")"
+  for path in /index.html /nope /api/index.html /favicon.ico; do
+    "${CURL[@]}" -o /dev/null -r 0-10 "http://127.0.0.1:$P1$path" || fail "GET $path under strace"
+  done
+  log_has 10 '"GET /api/index.html HTTP/1.1" 206 ' || fail "the proxied request under strace"
+  # strace exits with its tracee's status.
+  kill -TERM "$SERVER_PID"
+  wait_until 100 0.1 pid_gone "$STRACE_PID" || fail "epserve under strace did not exit within 10 s"
+  status=0
+  wait "$STRACE_PID" || status=$?
+  [ "$status" = 0 ] || fail "epserve under strace exited $status after SIGTERM"
+  SERVER_PID=""
+  notes_have "STOPPING=1|STATUS=shutting down on SIGTERM" || fail "no STOPPING=1: $(cat "$NOTES")"
+  python3 "$SRC/tests/tools/syscall_filter_check.py" "$SRC/deploy/systemd/epserve.service" \
+    "$WORK/strace.txt" >"$WORK/filter.txt" || fail "$(cat "$WORK/filter.txt")"
+  pass "every syscall and socket family epserve used is allowed by epserve.service: $(head -n 1 "$WORK/filter.txt")"
+fi
