@@ -2,7 +2,7 @@
 # Both install whatever Debian packages are missing first.
 
 BUILD_DEPS := build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev libtomlplusplus-dev
-TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk prometheus podman-compose logrotate
+TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk prometheus podman-compose logrotate systemd strace
 JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080

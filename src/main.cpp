@@ -1,7 +1,7 @@
 // epserve: a static-file HTTP/1.1 server on one epoll loop per worker (one by default).
-// Parses the command line, opens the logs, the document root and the listening sockets, then
-// runs the server until SIGINT/SIGTERM; SIGHUP re-reads the command line and its --config
-// file, SIGUSR1 reopens the log files.
+// Parses the command line, opens the logs, the document root and the listening sockets (or takes
+// the ones systemd passed in), then runs the server until SIGINT/SIGTERM; SIGHUP re-reads the
+// command line and its --config file, SIGUSR1 reopens the log files.
 #include <fcntl.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -12,14 +12,18 @@
 #include <cstdio>
 #include <memory>
 #include <optional>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "fs/Resolver.h"
+#include "reactor/Acceptor.h"
 #include "reactor/EventLoop.h"
+#include "reactor/ListenFds.h"
 #include "reactor/Listener.h"
 #include "reactor/SignalWatcher.h"
+#include "reactor/SystemdNotifier.h"
 #include "server/Config.h"
 #include "server/ErrorLog.h"
 #include "server/LogFile.h"
@@ -48,20 +52,59 @@ void raiseDescriptorLimit(const server::Config& config) {
 
 const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
-// One listener per worker on the configured address; with --port 0 the later ones join the
-// port the first was given. Throws std::system_error.
-std::vector<reactor::Fd> openListeners(const server::Config& config,
-                                       reactor::SocketAddress& bound) {
+// The sockets one worker accepts on: its own SO_REUSEPORT socket, or its copies of every
+// socket systemd passed in (the same sockets as the other workers': Shared).
+struct WorkerListeners {
+  std::vector<reactor::Fd> fds;
+  reactor::Acceptor::Sharing sharing = reactor::Acceptor::Sharing::Own;
+};
+
+// -i/-p: one socket per worker; with several, SO_REUSEPORT lets the kernel spread connections.
+std::vector<WorkerListeners> bindListeners(const server::Config& config) {
   reactor::SocketAddress address;
   reactor::SocketAddress::parse(config.address, config.port, address);
   const bool shared = config.workers > 1;
-  std::vector<reactor::Fd> listeners;
-  listeners.push_back(reactor::listenTcp(address, 4096, shared, config.notSentLowat));
-  bound = reactor::SocketAddress::local(listeners.front().get());
+  std::vector<WorkerListeners> workers(config.workers);
+  workers[0].fds.push_back(reactor::listenTcp(address, 4096, shared, config.notSentLowat));
+  // With --port 0 the later workers must join the port the first one was given.
+  reactor::SocketAddress bound = reactor::SocketAddress::local(workers[0].fds.front().get());
   for (std::uint32_t i = 1; i < config.workers; ++i) {
-    listeners.push_back(reactor::listenTcp(bound, 4096, true, config.notSentLowat));
+    workers[i].fds.push_back(reactor::listenTcp(bound, 4096, true, config.notSentLowat));
   }
-  return listeners;
+  return workers;
+}
+
+// Socket activation: every worker serves every inherited socket, through its own duplicate of
+// it (each Acceptor owns and closes its fd). Sharing one socket is the only way several loops
+// can serve it; Acceptor.cpp says why EPOLLEXCLUSIVE makes that cheap.
+std::vector<WorkerListeners> shareInherited(const server::Config& config,
+                                            std::vector<reactor::InheritedListener> inherited) {
+  std::vector<WorkerListeners> workers(config.workers);
+  const auto sharing = config.workers > 1 ? reactor::Acceptor::Sharing::Shared
+                                          : reactor::Acceptor::Sharing::Own;
+  for (auto& listener : inherited) {
+    reactor::setListenerOptions(listener.fd.get(), config.notSentLowat);
+    for (std::uint32_t i = 1; i < config.workers; ++i) {
+      reactor::Fd copy(::fcntl(listener.fd.get(), F_DUPFD_CLOEXEC, 0));
+      if (!copy) throw std::system_error(errno, std::generic_category(), "dup listener");
+      workers[i].fds.push_back(std::move(copy));
+    }
+    workers[0].fds.push_back(std::move(listener.fd));
+  }
+  for (auto& w : workers) w.sharing = sharing;
+  return workers;
+}
+
+// "127.0.0.1:8080", or for inherited sockets each address and its systemd name.
+std::string describeListeners(const std::vector<reactor::Fd>& fds,
+                              const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (!text.empty()) text += ", ";
+    text += reactor::SocketAddress::local(fds[i].get()).toString();
+    if (i < names.size() && !names[i].empty()) text += " '" + names[i] + "'";
+  }
+  return text;
 }
 
 // What a SIGHUP asks for: the settings read and checked again, and new listeners when the
@@ -72,7 +115,7 @@ struct Reload {
   std::vector<reactor::Fd> listeners;
 };
 
-std::optional<Reload> prepareReload(const server::Config& running) {
+std::optional<Reload> prepareReload(const server::Config& running, bool activated) {
   server::CommandLine cl = server::readCommandLine(running.arguments);
   if (!cl.config) {
     spdlog::error("reload: {}: keeping the running configuration", cl.error);
@@ -107,11 +150,16 @@ std::optional<Reload> prepareReload(const server::Config& running) {
     next.errorLogPath = running.errorLogPath;
   }
   Reload r;
+  if (activated && (next.address != running.address || next.port != running.port)) {
+    spdlog::warn("reload: the listening sockets came from systemd: -i/-p stay unused");
+    next.address = running.address;
+    next.port = running.port;
+  }
   if (next.address != running.address || next.port != running.port) {
     try {
-      reactor::SocketAddress bound;
-      r.listeners = openListeners(next, bound);
-      spdlog::info("reload: listening on {} (the old listener closes)", bound.toString());
+      for (WorkerListeners& w : bindListeners(next)) r.listeners.push_back(std::move(w.fds.front()));
+      spdlog::info("reload: listening on {} (the old listener closes)",
+                   reactor::SocketAddress::local(r.listeners.front().get()).toString());
     } catch (const std::exception& e) {
       spdlog::error("reload: {}: keeping the running configuration", e.what());
       return std::nullopt;
@@ -145,21 +193,23 @@ void reopenLogs(const std::vector<server::Server*>& servers, bool sameThread) {
 }
 
 // One worker: the server and the signal watcher share the main thread's loop.
-void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener,
+void runSingle(const server::Config& config, reactor::Fd root, WorkerListeners listeners,
+               bool activated, const reactor::SystemdNotifier& notifier,
                server::Metrics& metrics, reactor::Fd metricsListener) {
   reactor::EventLoop loop;
   server::Server server(loop, config, fs::Resolver(std::move(root), config.indexName),
-                        std::move(listener));
+                        std::move(listeners.fds), listeners.sharing);
   setUpMetrics(metrics, std::move(metricsListener), {&server});
   auto running = std::make_shared<const server::Config>(config);
-  reactor::SignalWatcher signals(loop, [&server, &running](int sig) {
+  reactor::SignalWatcher signals(loop, [&server, &running, activated, &notifier](int sig) {
     if (sig == SIGUSR1) {
       reopenLogs({&server}, true);
       return;
     }
     if (sig == SIGHUP) {
       spdlog::info("received SIGHUP, reloading the configuration");
-      std::optional<Reload> r = prepareReload(*running);
+      notifier.notify("RELOADING=1");
+      std::optional<Reload> r = prepareReload(*running, activated);
       reactor::Fd newListener = r && !r->listeners.empty() ? std::move(r->listeners.front())
                                                              : reactor::Fd();
       if (r && server.reload(r->config, std::move(newListener))) {
@@ -167,18 +217,24 @@ void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd liste
         spdlog::default_logger()->set_level(running->logLevel);
         spdlog::info("configuration reloaded");
       }
+      notifier.notify("READY=1\nSTATUS=serving");
       return;
     }
     spdlog::info("received {}, shutting down", signalName(sig));
+    notifier.notify(std::string("STOPPING=1\nSTATUS=shutting down on ") + signalName(sig));
     server.beginShutdown();
   });
+  // The listeners are registered with the loop, so a connection made from now on is served
+  // as soon as run() polls.
+  notifier.notify("READY=1\nSTATUS=serving");
   server.run();
 }
 
 // N workers: each thread runs its own loop, server, listener and file cache; the main thread
 // only waits for a signal and asks every worker to drain.
 void runWorkers(const server::Config& config, reactor::Fd root,
-                std::vector<reactor::Fd> listeners, server::Metrics& metrics,
+                std::vector<WorkerListeners> listeners, bool activated,
+                const reactor::SystemdNotifier& notifier, server::Metrics& metrics,
                 reactor::Fd metricsListener) {
   sigset_t set;
   ::sigemptyset(&set);
@@ -197,13 +253,14 @@ void runWorkers(const server::Config& config, reactor::Fd root,
     loops.push_back(std::make_unique<reactor::EventLoop>());
     servers.push_back(std::make_unique<server::Server>(
         *loops.back(), config, fs::Resolver(std::move(workerRoot), config.indexName),
-        std::move(listener)));
+        std::move(listener.fds), listener.sharing));
   }
   std::vector<server::Server*> all;
   for (auto& s : servers) all.push_back(s.get());
   setUpMetrics(metrics, std::move(metricsListener), all);
   std::vector<std::thread> threads;
   for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
+  notifier.notify("READY=1\nSTATUS=serving with " + std::to_string(servers.size()) + " workers");
 
   // The main thread reads and checks a reload once and hands it to every worker.
   auto running = std::make_shared<const server::Config>(config);
@@ -214,8 +271,12 @@ void runWorkers(const server::Config& config, reactor::Fd root,
       continue;
     }
     spdlog::info("received SIGHUP, reloading the configuration of {} workers", servers.size());
-    std::optional<Reload> r = prepareReload(*running);
-    if (!r) continue;
+    notifier.notify("RELOADING=1");
+    std::optional<Reload> r = prepareReload(*running, activated);
+    if (!r) {
+      notifier.notify("READY=1");
+      continue;
+    }
     for (std::size_t i = 0; i < servers.size(); ++i) {
       servers[i]->requestReload(r->config, r->listeners.empty() ? reactor::Fd()
                                                                 : std::move(r->listeners[i]));
@@ -223,8 +284,10 @@ void runWorkers(const server::Config& config, reactor::Fd root,
     running = r->config;
     spdlog::default_logger()->set_level(running->logLevel);
     spdlog::info("configuration handed to the workers");
+    notifier.notify("READY=1");
   }
   spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
+  notifier.notify(std::string("STOPPING=1\nSTATUS=shutting down on ") + signalName(sig));
   for (auto& s : servers) s->requestShutdown();
   for (auto& t : threads) t.join();
 }
@@ -245,6 +308,15 @@ int main(int argc, char** argv) {
   ::sigaddset(&controlSignals, SIGHUP);
   ::sigaddset(&controlSignals, SIGUSR1);  // logrotate's postrotate
   ::pthread_sigmask(SIG_BLOCK, &controlSignals, nullptr);
+  // Both read (and clear) the environment: before any thread exists.
+  std::vector<reactor::InheritedListener> inherited;
+  try {
+    inherited = reactor::takeListenFds();
+  } catch (const reactor::ListenFdsError& e) {
+    std::fprintf(stderr, "epserve: socket activation: %s\n", e.what());
+    return 2;
+  }
+  const reactor::SystemdNotifier notifier = reactor::SystemdNotifier::fromEnvironment();
 
   try {
     // A log file that cannot be opened is a start-up failure like a port that cannot be bound.
@@ -257,16 +329,20 @@ int main(int argc, char** argv) {
     raiseDescriptorLimit(config);
     reactor::Fd root = fs::Resolver::openRoot(config.root);
     const bool shared = config.workers > 1;
-    reactor::SocketAddress bound;
-    std::vector<reactor::Fd> listeners = openListeners(config, bound);
+    const bool activated = !inherited.empty();
+    std::vector<std::string> names;
+    for (const auto& l : inherited) names.push_back(l.name);
+    std::vector<WorkerListeners> listeners =
+        activated ? shareInherited(config, std::move(inherited)) : bindListeners(config);
     reactor::Fd metricsListener;
     if (config.metricsListen) {
       metricsListener = reactor::listenTcp(*config.metricsListen, 64);
       spdlog::info("metrics at http://{}/metrics",
                    reactor::SocketAddress::local(metricsListener.get()).toString());
     }
-    spdlog::info("epserve {} listening on {} (root {}, index {}, 404 page {}, {} worker{})",
-                 EPSERVE_VERSION, bound.toString(), config.root, config.indexName,
+    spdlog::info("epserve {} listening on {}{} (root {}, index {}, 404 page {}, {} worker{})",
+                 EPSERVE_VERSION, describeListeners(listeners.front().fds, names),
+                 activated ? " from systemd (-i/-p unused)" : "", config.root, config.indexName,
                  config.notFoundPage, config.workers, config.workers > 1 ? "s" : "");
     for (const auto& r : config.staticRoutes) spdlog::info("static {} -> {}", r.prefix, r.dir);
     for (const auto& r : config.proxyRoutes) {
@@ -276,11 +352,11 @@ int main(int argc, char** argv) {
     }
     server::Metrics metrics;
     if (shared) {
-      runWorkers(config, std::move(root), std::move(listeners), metrics,
+      runWorkers(config, std::move(root), std::move(listeners), activated, notifier, metrics,
                  std::move(metricsListener));
     } else {
-      runSingle(config, std::move(root), std::move(listeners.front()), metrics,
-                std::move(metricsListener));
+      runSingle(config, std::move(root), std::move(listeners.front()), activated, notifier,
+                metrics, std::move(metricsListener));
     }
     spdlog::info("shut down cleanly");
     return 0;

@@ -15,12 +15,22 @@ namespace {
 constexpr int kMaxAcceptsPerWakeup = 256;
 }  // namespace
 
-Acceptor::Acceptor(EventLoop& loop, Fd listener, NewConnection onAccept)
+Acceptor::Acceptor(EventLoop& loop, Fd listener, NewConnection onAccept, Sharing sharing)
     : loop_(loop),
       listener_(std::move(listener)),
       spare_(::open("/dev/null", O_RDONLY | O_CLOEXEC)),
       onAccept_(std::move(onAccept)) {
-  loop_.add(listener_.get(), EPOLLIN, this);
+  // A socket handed in by systemd cannot be split into one SO_REUSEPORT socket per worker (a
+  // new socket would need the port's privilege, which the unit withholds, and the manager's
+  // queue, kept across restarts, is that one socket's), so every worker's epoll watches it.
+  // Plain EPOLLIN would wake every waiting worker for each connection, all but one to find
+  // EAGAIN. EPOLLEXCLUSIVE wakes one: the kernel walks the socket's waiters and stops at the
+  // first loop that is blocked in epoll_wait, so a worker busy serving is passed over for an
+  // idle one, which balances by load (a loop passed over still finds the listener ready at its
+  // next epoll_wait; whichever accept4 loses the race gets EAGAIN). EPOLLEXCLUSIVE is only
+  // allowed at EPOLL_CTL_ADD, which suits a listener: added once, removed once.
+  const std::uint32_t events = sharing == Sharing::Shared ? EPOLLIN | EPOLLEXCLUSIVE : EPOLLIN;
+  loop_.add(listener_.get(), events, this);
 }
 
 Acceptor::~Acceptor() { close(); }

@@ -14,8 +14,12 @@ namespace epserve::reactor {
 class Acceptor final : public IoHandler {
  public:
   using NewConnection = std::function<void(Fd, const SocketAddress&)>;
+  // Own: this loop's own socket (one SO_REUSEPORT socket per worker, or the only loop).
+  // Shared: a socket several loops watch at once (an inherited one, a dup per worker), so it
+  // is registered with EPOLLEXCLUSIVE: see Acceptor.cpp.
+  enum class Sharing { Own, Shared };
 
-  Acceptor(EventLoop& loop, Fd listener, NewConnection onAccept);
+  Acceptor(EventLoop& loop, Fd listener, NewConnection onAccept, Sharing sharing = Sharing::Own);
   ~Acceptor();
 
   // Stops accepting: unregisters and closes the listening socket (new connects are refused).

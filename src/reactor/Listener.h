@@ -14,4 +14,8 @@ namespace epserve::reactor {
 Fd listenTcp(const SocketAddress& address, int backlog, bool reusePort = false,
              unsigned notSentLowat = 0);
 
+// The same per-connection options (TCP_NODELAY, TCP_NOTSENT_LOWAT, TCP_DEFER_ACCEPT) on a
+// socket that is already listening: one passed in by systemd. Throws like listenTcp.
+void setListenerOptions(int fd, unsigned notSentLowat);
+
 }  // namespace epserve::reactor

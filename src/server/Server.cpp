@@ -8,8 +8,21 @@
 
 namespace epserve::server {
 
+namespace {
+std::vector<reactor::Fd> oneListener(reactor::Fd listener) {
+  std::vector<reactor::Fd> listeners;
+  listeners.push_back(std::move(listener));
+  return listeners;
+}
+}  // namespace
+
 Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
                reactor::Fd listener)
+    : Server(loop, config, std::move(resolver), oneListener(std::move(listener)),
+             reactor::Acceptor::Sharing::Own) {}
+
+Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
+               std::vector<reactor::Fd> listeners, reactor::Acceptor::Sharing sharing)
     : ctx_(loop, config, std::move(resolver)),
       busyHeaders_(config.extraHeaders + "Retry-After: 1\r\n"),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
@@ -27,9 +40,15 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       }),
       reopenRequest_(loop, [this] { reopenLogs(); }) {
   loop.addTimeoutList(&shutdownTimeout_);
-  acceptor_ = std::make_unique<reactor::Acceptor>(
-      loop, std::move(listener),
-      [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
+  auto onAccept = [this](reactor::Fd fd, const reactor::SocketAddress& peer) {
+    accept(std::move(fd), peer);
+  };
+  acceptor_ = std::make_unique<reactor::Acceptor>(loop, std::move(listeners.at(0)), onAccept,
+                                                  sharing);
+  for (std::size_t i = 1; i < listeners.size(); ++i) {
+    moreAcceptors_.push_back(
+        std::make_unique<reactor::Acceptor>(loop, std::move(listeners[i]), onAccept, sharing));
+  }
   ctx_.setShedCounter(&acceptor_->shed());
 }
 
@@ -145,6 +164,7 @@ void Server::beginShutdown() {
   ctx_.shuttingDown = true;
   acceptor_->close();
   if (metricsAcceptor_) metricsAcceptor_->close();
+  for (auto& a : moreAcceptors_) a->close();
   spdlog::info("stopped accepting; {} connection(s) open", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->beginShutdown();
   if (open_.empty()) {

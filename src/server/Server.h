@@ -23,6 +23,10 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   // `listener` is bound and listening; `resolver` is rooted at the document root.
   Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
          reactor::Fd listener);
+  // Several listeners (socket activation: every socket systemd passed in, non-empty), each
+  // `sharing` the same way: Shared when other loops watch the same sockets (--workers N).
+  Server(reactor::EventLoop& loop, const Config& config, fs::Resolver resolver,
+         std::vector<reactor::Fd> listeners, reactor::Acceptor::Sharing sharing);
   ~Server();
 
   // Runs the loop until a graceful shutdown completes.
@@ -72,6 +76,7 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   std::unique_ptr<reactor::Acceptor> acceptor_;
   std::unique_ptr<reactor::Acceptor> metricsAcceptor_;  // null unless serveMetrics()
   std::size_t metricsOpen_ = 0;                         // of open_, metrics connections
+  std::vector<std::unique_ptr<reactor::Acceptor>> moreAcceptors_;  // 2nd.. inherited socket
   reactor::Wakeup shutdownRequest_;
   std::mutex reloadMutex_;  // guards the two pending values between requestReload and the loop
   std::shared_ptr<const Config> pendingConfig_;

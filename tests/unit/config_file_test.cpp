@@ -114,7 +114,7 @@ TEST_CASE("config file: errors name the file, line, column and key") {
   CHECK(d.error("\nnosuch = 1\n") == "3:1: nosuch: unknown key");
   CHECK(d.error("autoindex = \"yes\"\n") == "2:13: autoindex: expected true or false");
   CHECK(d.error("port = [1, 2]\n") == "2:8: port: expected one value, not an array");
-  CHECK(d.error("access-log = 3\n").rfind("2:14: access-log: invalid value '3'", 0) == 0);
+  CHECK(d.error("log-format = \"xml\"\n").rfind("2:14: log-format: invalid value 'xml'", 0) == 0);
   CHECK(d.error("header = [\"X-A: 1\", \"Bad Name: 2\"]\n") ==
         "2:21: header: invalid header name 'Bad Name'");
   CHECK(d.error("workers = 1.5\n").rfind("2:11: workers: invalid value '1.5'", 0) == 0);

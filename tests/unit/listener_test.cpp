@@ -60,3 +60,21 @@ TEST_CASE("listener: notSentLowat 0 leaves the system default") {
   Fd accepted = acceptOne(0, client);
   CHECK(notSentLowat(accepted) == 0);  // 0: the socket follows the net.ipv4 sysctl
 }
+
+TEST_CASE("listener: setListenerOptions gives a socket listening already the same options") {
+  // What socket activation hands over: bound and listening by someone else, no options set.
+  Fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  REQUIRE(listener);
+  SocketAddress any;
+  REQUIRE(SocketAddress::parse("127.0.0.1", 0, any));
+  REQUIRE(::bind(listener.get(), &any.addr.any, any.length) == 0);
+  REQUIRE(::listen(listener.get(), 16) == 0);
+  epserve::reactor::setListenerOptions(listener.get(), 8192);
+  CHECK(notSentLowat(listener) == 8192);
+  int v = 0;
+  socklen_t len = sizeof(v);
+  REQUIRE(::getsockopt(listener.get(), IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0);
+  CHECK(v != 0);
+  REQUIRE(::getsockopt(listener.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &v, &len) == 0);
+  CHECK(v > 0);
+}
