@@ -2,11 +2,11 @@
 // Parses the command line, opens the document root and the listening sockets, then runs the
 // server until SIGINT/SIGTERM.
 #include <fcntl.h>
-#include <pthread.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -18,6 +18,7 @@
 #include "reactor/EventLoop.h"
 #include "reactor/Listener.h"
 #include "reactor/SignalWatcher.h"
+#include "reactor/Wakeup.h"
 #include "server/Config.h"
 #include "server/Server.h"
 
@@ -51,6 +52,10 @@ void raiseDescriptorLimit(const server::Config& config) {
 
 const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
 
+// SIGTERM (docker stop, Kubernetes) drains: --shutdown-delay first, then the graceful shutdown.
+// SIGINT (Ctrl-C at a terminal) skips the delay and shuts down gracefully at once.
+bool skipsDelay(int sig) { return sig == SIGINT; }
+
 // One worker: the server and the signal watcher share the main thread's loop.
 void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd listener) {
   reactor::EventLoop loop;
@@ -58,24 +63,40 @@ void runSingle(const server::Config& config, reactor::Fd root, reactor::Fd liste
                         std::move(listener));
   reactor::SignalWatcher signals(loop, [&server](int sig) {
     spdlog::info("received {}, shutting down", signalName(sig));
-    server.beginShutdown();
+    if (skipsDelay(sig)) {
+      server.beginShutdown();
+    } else {
+      server.beginDrain();
+    }
   });
   server.run();
 }
 
 // N workers: each thread runs its own loop, server, listener and file cache; the main thread
-// only waits for a signal and asks every worker to drain.
+// runs a loop of its own that only passes signals on to every worker (a second SIGTERM during
+// --shutdown-delay too) and ends when the last worker has.
 void runWorkers(const server::Config& config, reactor::Fd root,
                 std::vector<reactor::Fd> listeners) {
-  sigset_t set;
-  ::sigemptyset(&set);
-  ::sigaddset(&set, SIGINT);
-  ::sigaddset(&set, SIGTERM);
-  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the workers
-  ::signal(SIGPIPE, SIG_IGN);
-
-  std::vector<std::unique_ptr<reactor::EventLoop>> loops;
+  reactor::EventLoop mainLoop;
+  std::vector<std::unique_ptr<reactor::EventLoop>> loops;  // outlive their servers
   std::vector<std::unique_ptr<server::Server>> servers;
+  // Blocks SIGINT/SIGTERM before any worker exists, so the threads inherit the mask and
+  // every signal reaches this loop's signalfd.
+  reactor::SignalWatcher signals(mainLoop, [&servers](int sig) {
+    spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
+    for (auto& s : servers) {
+      if (skipsDelay(sig)) {
+        s->requestShutdown();
+      } else {
+        s->requestDrain();
+      }
+    }
+  });
+  std::atomic<std::size_t> running{listeners.size()};
+  reactor::Wakeup workerDone(mainLoop, [&mainLoop, &running] {
+    if (running.load() == 0) mainLoop.stop();
+  });
+
   for (auto& listener : listeners) {
     reactor::Fd workerRoot(::fcntl(root.get(), F_DUPFD_CLOEXEC, 0));
     if (!workerRoot) throw std::system_error(errno, std::generic_category(), "dup root");
@@ -85,12 +106,14 @@ void runWorkers(const server::Config& config, reactor::Fd root,
         std::move(listener)));
   }
   std::vector<std::thread> threads;
-  for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
-
-  int sig = 0;
-  ::sigwait(&set, &sig);
-  spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
-  for (auto& s : servers) s->requestShutdown();
+  for (auto& s : servers) {
+    threads.emplace_back([&s, &running, &workerDone] {
+      s->run();
+      running.fetch_sub(1);
+      workerDone.notify();
+    });
+  }
+  mainLoop.run();
   for (auto& t : threads) t.join();
 }
 

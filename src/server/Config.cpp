@@ -232,6 +232,9 @@ CommandLine parseCommandLine(int argc, char** argv) {
     ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
     ("uwsgi-buffer-size", "proxy: largest uwsgi variables block, bytes (uWSGI's buffer-size; at most 65535)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
+    ("health-path", "answer GET/HEAD on PATH with 200 ok, or 503 while draining (before any route)", cxxopts::value<std::string>(), "PATH")
+    ("log-health", "access-log lines for health checks: on|off", cxxopts::value<std::string>()->default_value("off"), "on|off")
+    ("shutdown-delay", "seconds to keep serving after SIGTERM while the health path answers 503, before draining", cxxopts::value<std::string>()->default_value("0"), "SECONDS")
     ("version", "print the version and exit")
     ("h,help", "print this help and exit");
 
@@ -358,6 +361,19 @@ CommandLine parseCommandLine(int argc, char** argv) {
     c.proxyRequestBuffering = parseOnOff("proxy-request-buffering", parsed["proxy-request-buffering"].as<std::string>());
     c.proxyBuffering = parseOnOff("proxy-buffering", parsed["proxy-buffering"].as<std::string>());
     c.proxyMaxTempFile = parseNumber<std::uint64_t>("proxy-max-temp-file", parsed["proxy-max-temp-file"].as<std::string>(), 0, 1ULL << 40);
+    if (parsed.count("health-path")) {
+      c.healthPath = parsed["health-path"].as<std::string>();
+      // Matched byte for byte against the request's target: only bytes a client sends as
+      // they are, so the path cannot have a second, escaped spelling.
+      bool plain = true;
+      for (char ch : c.healthPath) plain = plain && http::has(static_cast<unsigned char>(ch), http::kPathChar);
+      if (!plain || !isRoutePrefix(c.healthPath)) {
+        throw badValue("health-path", c.healthPath,
+                       "expected a normalised absolute path of plain ASCII (no %-escapes, spaces or quotes), e.g. /healthz");
+      }
+    }
+    c.logHealth = parseOnOff("log-health", parsed["log-health"].as<std::string>());
+    c.shutdownDelayMs = parseMilliseconds("shutdown-delay", parsed["shutdown-delay"].as<std::string>(), 0, 3'600'000);
     result.config = c;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "epserve: %s (see --help)\n", e.what());

@@ -70,6 +70,12 @@ struct Config {
   bool proxyRequestBuffering = true;
   bool proxyBuffering = true;
   std::uint64_t proxyMaxTempFile = 1ULL << 30;  // bytes
+
+  // Health and drain: --health-path ("" = off) answers 200, or 503 from SIGTERM on, first for
+  // --shutdown-delay while everything else is served as usual, then during the drain.
+  std::string healthPath;
+  bool logHealth = false;  // health checks get access-log lines
+  std::int64_t shutdownDelayMs = 0;
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,

@@ -44,6 +44,7 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
       config(cfg),
       limits(),
       accessLog(cfg.accessLog),
+      health(cfg.healthPath),
       root_(eventLoop, cfg.root, std::move(resolver)),
       aliases_(openAliases(eventLoop, cfg)),
       router_(routesOf(cfg)),
@@ -59,6 +60,8 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
     fallbackHosts_.push_back(proxy::authority(r.upstreams.front()));
   }
   flushHook_ = loop.addBeforeSleep([this] { accessLog.flush(); });
+  bodyTooLarge_ = "The request body is larger than the " + std::to_string(cfg.maxBodySize) +
+                  " bytes this server accepts.";
 }
 
 LoopContext::~LoopContext() {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "reactor/TimeoutList.h"
 #include "server/AccessLog.h"
 #include "server/Config.h"
+#include "server/HealthCheck.h"
 #include "server/Reply.h"
 #include "server/RequestHandler.h"
 #include "server/Router.h"
@@ -49,6 +51,11 @@ class LoopContext {
   AccessLog accessLog;
   std::unique_ptr<proxy::Gateway> gateway;  // null when no route is proxied
   bool shuttingDown = false;                // set by the server's graceful shutdown
+  // --health-path, and whether it answers 503: --shutdown-delay is running (or shuttingDown).
+  const HealthCheck health;
+  bool draining = false;
+  // The 413 sentence, with --max-body-size in it (built once).
+  std::string_view bodyTooLargeReason() const { return bodyTooLarge_; }
 
   // The --static or --proxy route a request path falls under, or nullptr when the root answers
   // it (including the 400 for a path that climbs above the root). Valid while the loop runs.
@@ -86,6 +93,7 @@ class LoopContext {
   Reply reply_;
   std::array<reactor::TimeoutList, kDeadlines> timeouts_;
   reactor::EventLoop::HookId flushHook_ = 0;
+  std::string bodyTooLarge_;
 };
 
 }  // namespace epserve::server

@@ -13,14 +13,20 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       busyHeaders_(config.extraHeaders + "Retry-After: 1\r\n"),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
       shutdownTimer_(this),
-      shutdownRequest_(loop, [this] { beginShutdown(); }) {
+      delayTimeout_(config.shutdownDelayMs),
+      shutdownRequest_(loop, [this] { beginShutdown(); }),
+      drainRequest_(loop, [this] { beginDrain(); }) {
   loop.addTimeoutList(&shutdownTimeout_);
+  loop.addTimeoutList(&delayTimeout_);
   acceptor_ = std::make_unique<reactor::Acceptor>(
       loop, std::move(listener),
       [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
 }
 
-Server::~Server() { ctx_.loop.removeTimeoutList(&shutdownTimeout_); }
+Server::~Server() {
+  ctx_.loop.removeTimeoutList(&shutdownTimeout_);
+  ctx_.loop.removeTimeoutList(&delayTimeout_);
+}
 
 void Server::run() { ctx_.loop.run(); }
 
@@ -71,9 +77,24 @@ void Server::connectionClosed(Connection* c) {
   if (shuttingDown_ && open_.empty()) ctx_.loop.stop();
 }
 
+void Server::beginDrain() {
+  if (shuttingDown_) return;
+  if (delaying_ || ctx_.config.shutdownDelayMs == 0) {
+    beginShutdown();
+    return;
+  }
+  delaying_ = true;
+  ctx_.draining = true;
+  spdlog::info("draining: the health path answers 503; shutting down in {} ms",
+               ctx_.config.shutdownDelayMs);
+  delayTimeout_.arm(shutdownTimer_, ctx_.loop.now());
+}
+
 void Server::beginShutdown() {
   if (shuttingDown_) return;
   shuttingDown_ = true;
+  delaying_ = false;
+  shutdownTimer_.cancel();  // the delay, if it was running
   ctx_.shuttingDown = true;
   acceptor_->close();
   spdlog::info("stopped accepting; {} connection(s) open", open_.size());
@@ -86,6 +107,10 @@ void Server::beginShutdown() {
 }
 
 void Server::onTimeout() {
+  if (delaying_) {
+    beginShutdown();  // the delay is over
+    return;
+  }
   spdlog::warn("shutdown grace period over: closing {} connection(s)", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->forceClose();
   ctx_.loop.stop();

@@ -31,6 +31,12 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   void beginShutdown();
   // beginShutdown() from any thread (or a signal handler): wakes the loop to do it.
   void requestShutdown() { shutdownRequest_.notify(); }
+  // SIGTERM: with --shutdown-delay, keeps serving (and accepting) that long while the health
+  // path answers 503, then beginShutdown(); at once without a delay, or when the delay is
+  // already running (a second SIGTERM cuts it short). Loop thread only.
+  void beginDrain();
+  // beginDrain() from any thread.
+  void requestDrain() { drainRequest_.notify(); }
 
  private:
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer);
@@ -49,9 +55,12 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   std::vector<Connection*> free_;                 // ready for reuse
   std::vector<Connection*> open_;                 // open now (Connection::ownerIndex)
   bool shuttingDown_ = false;
+  reactor::TimeoutList delayTimeout_;  // --shutdown-delay; shutdownTimer_ waits on it first
+  bool delaying_ = false;
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
   reactor::Wakeup shutdownRequest_;
+  reactor::Wakeup drainRequest_;
 };
 
 }  // namespace epserve::server
