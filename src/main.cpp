@@ -125,6 +125,13 @@ int main(int argc, char** argv) {
   const server::Config& config = *cl.config;
   setUpLogging(config.logLevel);
   raiseDescriptorLimit(config);
+  // Held pending from here on: a SIGTERM sent right after the startup line, before the signal
+  // watcher exists, still drains instead of killing the process (tests and orchestrators do).
+  sigset_t stopSignals;
+  ::sigemptyset(&stopSignals);
+  ::sigaddset(&stopSignals, SIGINT);
+  ::sigaddset(&stopSignals, SIGTERM);
+  ::sigprocmask(SIG_BLOCK, &stopSignals, nullptr);
 
   try {
     reactor::Fd root = fs::Resolver::openRoot(config.root);
