@@ -8,8 +8,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +53,10 @@ void raiseDescriptorLimit(const server::Config& config) {
 }
 
 const char* signalName(int sig) { return sig == SIGINT ? "SIGINT" : "SIGTERM"; }
+
+// SIGTERM (docker stop, Kubernetes) drains: --shutdown-delay first, then the graceful shutdown.
+// SIGINT (Ctrl-C at a terminal) skips the delay and shuts down gracefully at once.
+bool skipsDelay(int sig) { return sig == SIGINT; }
 
 // The sockets one worker accepts on: its own SO_REUSEPORT socket, or its copies of every
 // socket systemd passed in (the same sockets as the other workers': Shared).
@@ -139,6 +145,12 @@ std::optional<Reload> prepareReload(const server::Config& running, bool activate
                  running.metricsListen ? running.metricsListen->toString() : "off");
     next.metricsListen = running.metricsListen;
   }
+  // Read once into each loop's health check and drain timer.
+  if (next.healthPath != running.healthPath || next.shutdownDelayMs != running.shutdownDelayMs) {
+    spdlog::warn("reload: --health-path and --shutdown-delay cannot change live: keeping them");
+    next.healthPath = running.healthPath;
+    next.shutdownDelayMs = running.shutdownDelayMs;
+  }
   // The log files stay those opened at start-up (SIGUSR1 reopens them by the same names).
   if (next.accessLog != running.accessLog || next.accessLogPath != running.accessLogPath ||
       next.logFormat != running.logFormat || next.errorLogPath != running.errorLogPath) {
@@ -222,7 +234,11 @@ void runSingle(const server::Config& config, reactor::Fd root, WorkerListeners l
     }
     spdlog::info("received {}, shutting down", signalName(sig));
     notifier.notify(std::string("STOPPING=1\nSTATUS=shutting down on ") + signalName(sig));
-    server.beginShutdown();
+    if (skipsDelay(sig)) {
+      server.beginShutdown();
+    } else {
+      server.beginDrain();  // a second SIGTERM during --shutdown-delay cuts it short
+    }
   });
   // The listeners are registered with the loop, so a connection made from now on is served
   // as soon as run() polls.
@@ -231,7 +247,8 @@ void runSingle(const server::Config& config, reactor::Fd root, WorkerListeners l
 }
 
 // N workers: each thread runs its own loop, server, listener and file cache; the main thread
-// only waits for a signal and asks every worker to drain.
+// only takes the signals and hands them to every worker (a reload, a log reopen, a drain; a
+// second SIGTERM during --shutdown-delay too), until the last worker has stopped.
 void runWorkers(const server::Config& config, reactor::Fd root,
                 std::vector<WorkerListeners> listeners, bool activated,
                 const reactor::SystemdNotifier& notifier, server::Metrics& metrics,
@@ -258,18 +275,44 @@ void runWorkers(const server::Config& config, reactor::Fd root,
   std::vector<server::Server*> all;
   for (auto& s : servers) all.push_back(s.get());
   setUpMetrics(metrics, std::move(metricsListener), all);
+  std::atomic<std::size_t> workersRunning{servers.size()};
   std::vector<std::thread> threads;
-  for (auto& s : servers) threads.emplace_back([&s] { s->run(); });
+  for (auto& s : servers) {
+    threads.emplace_back([&s, &workersRunning] {
+      s->run();
+      workersRunning.fetch_sub(1);
+    });
+  }
   notifier.notify("READY=1\nSTATUS=serving with " + std::to_string(servers.size()) + " workers");
 
-  // The main thread reads and checks a reload once and hands it to every worker.
+  // The main thread reads and checks a reload once and hands it to every worker. It wakes every
+  // 100 ms to see whether the workers are done (they stop by themselves after a drain).
   auto running = std::make_shared<const server::Config>(config);
-  int sig = 0;
-  while (::sigwait(&set, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1)) {
+  bool stopping = false;
+  const timespec tick{0, 100'000'000};
+  while (workersRunning.load() > 0) {
+    const int sig = ::sigtimedwait(&set, nullptr, &tick);
+    if (sig < 0) continue;  // the tick (EAGAIN) or EINTR
+    if (sig == SIGINT || sig == SIGTERM) {
+      spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
+      if (!stopping) {
+        notifier.notify(std::string("STOPPING=1\nSTATUS=shutting down on ") + signalName(sig));
+      }
+      stopping = true;
+      for (auto& s : servers) {
+        if (skipsDelay(sig)) {
+          s->requestShutdown();
+        } else {
+          s->requestDrain();
+        }
+      }
+      continue;
+    }
     if (sig == SIGUSR1) {
       reopenLogs(all, false);
       continue;
     }
+    if (stopping) continue;  // draining: nothing new is served that could use it
     spdlog::info("received SIGHUP, reloading the configuration of {} workers", servers.size());
     notifier.notify("RELOADING=1");
     std::optional<Reload> r = prepareReload(*running, activated);
@@ -286,9 +329,6 @@ void runWorkers(const server::Config& config, reactor::Fd root,
     spdlog::info("configuration handed to the workers");
     notifier.notify("READY=1");
   }
-  spdlog::info("received {}, shutting down {} workers", signalName(sig), servers.size());
-  notifier.notify(std::string("STOPPING=1\nSTATUS=shutting down on ") + signalName(sig));
-  for (auto& s : servers) s->requestShutdown();
   for (auto& t : threads) t.join();
 }
 

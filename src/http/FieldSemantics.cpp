@@ -54,7 +54,7 @@ bool validHostPort(std::string_view v, bool& hostEmpty) {
 
 // Semantics of the fields, once the head is complete (RFC 9112 §3.2, §6, §9.3; RFC 9110 §10.1.1).
 // All 400s are decided before the 501, so a 501 means the request was otherwise well-formed.
-Status applyFieldSemantics(Request& r, bool absoluteForm) {
+Status applyFieldSemantics(Request& r, bool absoluteForm, std::string_view& reason) {
   std::size_t hostCount = 0;
   std::string_view hostValue;
   FramingFields framing;  // Connection, Content-Length, Transfer-Encoding: MessageFraming.h
@@ -102,25 +102,58 @@ Status applyFieldSemantics(Request& r, bool absoluteForm) {
   }
 
   const bool http11 = r.versionMinor == 1;
+  auto reject = [&reason](Status s, std::string_view why) {
+    reason = why;
+    return s;
+  };
   // RFC 9112 §3.2: an HTTP/1.1 request has exactly one Host; more than one is always an error.
-  if (hostCount > 1 || (http11 && hostCount == 0)) return Status::BadRequest;
+  if (hostCount > 1) {
+    return reject(Status::BadRequest, "The request has more than one Host header; send exactly one.");
+  }
+  if (http11 && hostCount == 0) {
+    // The line a person typing into telnet most often leaves out.
+    return reject(Status::BadRequest,
+                  "An HTTP/1.1 request needs a Host header (type Host: localhost on the line "
+                  "after the request line, then an empty line).");
+  }
   if (absoluteForm) {
     // The target's authority wins and the field value is ignored (RFC 9112 §3.2.2).
   } else if (hostCount == 1) {
     bool hostEmpty = true;
-    if (!validHostPort(hostValue, hostEmpty)) return Status::BadRequest;
+    if (!validHostPort(hostValue, hostEmpty)) {
+      return reject(Status::BadRequest,
+                    "The Host header must be a host name or address, optionally with :port.");
+    }
     r.host = hostValue;
   }
 
-  if (framing.lengthError != FramingFields::LengthError::None) return Status::BadRequest;
+  switch (framing.lengthError) {
+    case FramingFields::LengthError::Invalid:
+      return reject(Status::BadRequest, "The Content-Length header must be a decimal number.");
+    case FramingFields::LengthError::Conflicting:
+      return reject(Status::BadRequest, "The request has conflicting Content-Length values.");
+    case FramingFields::LengthError::None:
+      break;
+  }
   if (framing.hasCoding) {
     // Both framings at once is the request-smuggling vector RFC 9112 §6.3 rejects; HTTP/1.0 has
     // no chunked coding, so its framing would be ambiguous (§6.1).
-    if (framing.hasLength || !http11 || framing.badCoding || framing.codings == 0 ||
-        framing.chunkedCount > 1) {
-      return Status::BadRequest;
+    if (framing.hasLength) {
+      return reject(Status::BadRequest,
+                    "The request has both Content-Length and Transfer-Encoding; send only one.");
     }
-    if (framing.otherCoding || !framing.lastIsChunked) return Status::NotImplemented;
+    if (!http11) {
+      return reject(Status::BadRequest, "An HTTP/1.0 request cannot use Transfer-Encoding.");
+    }
+    if (framing.badCoding || framing.codings == 0 || framing.chunkedCount > 1) {
+      return reject(Status::BadRequest, "The Transfer-Encoding header is not a valid list of "
+                                        "codings with chunked applied once.");
+    }
+    if (framing.otherCoding || !framing.lastIsChunked) {
+      return reject(Status::NotImplemented,
+                    "The request body uses a transfer coding other than chunked, which this "
+                    "server does not implement.");
+    }
     r.framing = BodyFraming::Chunked;
   } else if (framing.hasLength) {
     r.framing = BodyFraming::ContentLength;

@@ -10,8 +10,9 @@
 namespace epserve::http {
 
 // Validates the fields of a complete head and fills the derived members of `r` (host,
-// keepAlive, framing, contentLength, expectations). Returns Ok or the error status.
-Status applyFieldSemantics(Request& r, bool absoluteForm);
+// keepAlive, framing, contentLength, expectations). Returns Ok, or the error status with
+// `reason` set to a sentence saying why (static storage, as ParseResult::reason).
+Status applyFieldSemantics(Request& r, bool absoluteForm, std::string_view& reason);
 
 // uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2-3.2.3). `hostEmpty` tells the caller
 // whether the host part was empty, which a Host field may be but an http(s) URI may not.

@@ -28,7 +28,7 @@ struct Request {
   std::string_view methodText;  // the method token as sent
   std::string_view target;      // request-target as sent (origin-, absolute- or asterisk-form)
   std::string_view path;        // the path[?query] part: for absolute-form, what follows the authority
-  int versionMinor = 1;         // HTTP/1.<versionMinor>; only 0 and 1 get this far
+  int versionMinor = 1;         // HTTP/1.<versionMinor>: 0 or 1 (1.2..1.9 are handled as 1.1)
 
   std::array<Header, kMaxHeaders> headers{};
   std::size_t headerCount = 0;

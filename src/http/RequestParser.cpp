@@ -116,8 +116,39 @@ bool splitAbsoluteForm(std::string_view target, std::string_view& authority,
   return true;
 }
 
-ParseResult incomplete() { return {ParseStatus::Incomplete, 0, Status::BadRequest}; }
-ParseResult failure(Status s) { return {ParseStatus::Error, 0, s}; }
+// Why a request is refused, one sentence each: what was wrong and, since a person typing
+// into telnet is a likely sender of these, how to write it instead. No request bytes.
+constexpr std::string_view kNoRequestLine =
+    "The request must start with a request line such as GET /index.html HTTP/1.1.";
+constexpr std::string_view kBadRequestLine =
+    "The request line must be a method, one space, the target, one space and the version, "
+    "as in GET /index.html HTTP/1.1 (a space inside the target is written %20).";
+constexpr std::string_view kBadTarget =
+    "The request target must be a path starting with / (or an http:// URL), with spaces and "
+    "other unsafe characters percent-encoded.";
+constexpr std::string_view kAsteriskTarget = "The target * is only valid with OPTIONS.";
+constexpr std::string_view kBadVersion =
+    "The request line must end with the version in capitals, HTTP/1.1 (or HTTP/1.0).";
+constexpr std::string_view kBadLineEnd =
+    "Each line must end with CR LF (or LF alone); a CR must be followed by LF.";
+constexpr std::string_view kLineTooLong =
+    "The request line is longer than this server accepts; shorten the target.";
+constexpr std::string_view kVersionUnsupported =
+    "This server speaks HTTP/1.1 and HTTP/1.0: end the request line with HTTP/1.1.";
+constexpr std::string_view kFolded =
+    "A header line must not start with a space or tab (folded header lines are not accepted).";
+constexpr std::string_view kBadField =
+    "Each header line must be Name: value, with no space before the colon.";
+constexpr std::string_view kControlInValue = "A header value contains a control character.";
+constexpr std::string_view kHeadersTooLarge =
+    "The header fields are larger than this server accepts; send fewer or shorter ones.";
+constexpr std::string_view kTooManyFields =
+    "The request has more header fields than this server accepts; send fewer.";
+
+ParseResult incomplete() { return {ParseStatus::Incomplete, 0, Status::BadRequest, {}}; }
+ParseResult failure(Status s, std::string_view reason) {
+  return {ParseStatus::Error, 0, s, reason};
+}
 
 }  // namespace
 
@@ -144,12 +175,12 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
       eol = 1;
     } else if (s[i] == '\r') {
       if (i + 1 >= n) return incomplete();
-      if (s[i + 1] != '\n') return failure(Status::BadRequest);
+      if (s[i + 1] != '\n') return failure(Status::BadRequest, kNoRequestLine);
       eol = 2;
     } else {
       break;
     }
-    if (empty == kMaxLeadingEmptyLines) return failure(Status::BadRequest);
+    if (empty == kMaxLeadingEmptyLines) return failure(Status::BadRequest, kNoRequestLine);
     i += eol;
   }
 
@@ -166,7 +197,7 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
       return true;
     }
     if (s[j] != '\r' && s[j] != '\n') {
-      r = failure(Status::UriTooLong);
+      r = failure(Status::UriTooLong, kLineTooLong);
       return true;
     }
     return false;
@@ -176,17 +207,21 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   // method = token, then exactly one SP.
   std::size_t j = scanClass(s, lineStart, lim, kTchar);
   if (lineStop(j, stop)) return stop;
-  if (s[j] != ' ' || j == lineStart) return failure(Status::BadRequest);
+  if (s[j] != ' ' || j == lineStart) return failure(Status::BadRequest, kBadRequestLine);
   const std::string_view method(input.data() + lineStart, j - lineStart);
 
   // request-target: origin-form "/...", absolute-form "scheme://...", or "*" (RFC 9112 §3.2).
   const std::size_t targetStart = ++j;
   if (j < lim && s[j] != '/' && s[j] != '*' && !isAlpha(s[j])) {
-    return failure(Status::BadRequest);
+    return failure(Status::BadRequest, s[j] == ' ' ? kBadRequestLine : kBadTarget);
   }
   j = scanClass(s, j, lim, kTarget);
   if (lineStop(j, stop)) return stop;
-  if (s[j] != ' ' || j == targetStart) return failure(Status::BadRequest);
+  if (j == targetStart) return failure(Status::BadRequest, kBadRequestLine);
+  if (s[j] != ' ') {
+    return failure(Status::BadRequest,
+                   s[j] == '\r' || s[j] == '\n' ? kBadRequestLine : kBadTarget);
+  }
   const std::string_view target(input.data() + targetStart, j - targetStart);
 
   out.method = methodFromToken(method);
@@ -196,42 +231,47 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   if (target[0] == '/') {
     out.path = target;
   } else if (target == "*") {
-    if (out.method != Method::Options) return failure(Status::BadRequest);  // RFC 9112 §3.2.4
+    if (out.method != Method::Options) {
+      return failure(Status::BadRequest, kAsteriskTarget);  // RFC 9112 §3.2.4
+    }
     out.path = target;
   } else {
     // Anything else that starts with a letter must be an http(s) absolute-form; authority-form
     // belongs to CONNECT, which a static server does not do.
     std::string_view authority;
     std::string_view path;
-    if (!splitAbsoluteForm(target, authority, path)) return failure(Status::BadRequest);
+    if (!splitAbsoluteForm(target, authority, path)) {
+      return failure(Status::BadRequest, kBadTarget);
+    }
     out.host = authority;
     out.path = path;
     absoluteForm = true;
   }
 
-  // HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3), then the line end.
+  // HTTP-version (Syntax.h, shared with the status line), then the line end.
   const std::size_t versionStart = ++j;
-  static constexpr char kVersionShape[] = "HTTP/0.0";
-  for (; j < versionStart + 8; ++j) {
+  for (; j < versionStart + kHttpVersionLength; ++j) {
     if (lineStop(j, stop)) return stop;
-    const char want = kVersionShape[j - versionStart];
-    const bool ok = want == '0' ? isDigitChar(s[j]) : s[j] == static_cast<unsigned char>(want);
-    if (!ok) return failure(Status::BadRequest);
+    if (!isHttpVersionByte(j - versionStart, s[j])) {
+      // Not even the start of a version: more words on the line, most likely.
+      const bool word = j == versionStart && s[j] != 'h';
+      return failure(Status::BadRequest, word ? kBadRequestLine : kBadVersion);
+    }
   }
   if (lineStop(j, stop)) return stop;
   if (s[j] == '\r') {
     if (j + 1 >= n) return incomplete();
-    if (s[j + 1] != '\n') return failure(Status::BadRequest);
+    if (s[j + 1] != '\n') return failure(Status::BadRequest, kBadLineEnd);
     j += 2;
   } else if (s[j] == '\n') {
     j += 1;
   } else {
-    return failure(Status::BadRequest);
+    return failure(Status::BadRequest, s[j] == ' ' ? kBadRequestLine : kBadVersion);
   }
-  const unsigned char major = s[versionStart + 5];
-  const unsigned char minor = s[versionStart + 7];
-  if (major != '1' || (minor != '0' && minor != '1')) return failure(Status::VersionNotSupported);
-  out.versionMinor = minor - '0';
+  // HTTP/1.2..1.9 are served as 1.1; HTTP/0.x and 2.0 and later are not HTTP/1 at all.
+  const int minor = http1Minor(input.substr(versionStart, kHttpVersionLength));
+  if (minor < 0) return failure(Status::VersionNotSupported, kVersionUnsupported);
+  out.versionMinor = minor;
 
   // Header section (RFC 9112 §5): every byte of it, the final empty line included, counts
   // against maxHeaderBytes, so any byte needed at or past `hlim` with input left is a 431.
@@ -239,7 +279,7 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   const std::size_t hlim =
       limits.maxHeaderBytes < n - headerStart ? headerStart + limits.maxHeaderBytes : n;
   auto headerStop = [&](std::size_t k) {
-    return k >= n ? incomplete() : failure(Status::HeaderFieldsTooLarge);
+    return k >= n ? incomplete() : failure(Status::HeaderFieldsTooLarge, kHeadersTooLarge);
   };
   const std::size_t maxCount =
       limits.maxHeaderCount < kMaxHeaders ? limits.maxHeaderCount : kMaxHeaders;
@@ -249,7 +289,7 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
     if (i >= hlim) return headerStop(i);
     if (s[i] == '\r') {
       if (i + 1 >= hlim) return headerStop(i + 1);
-      if (s[i + 1] != '\n') return failure(Status::BadRequest);
+      if (s[i + 1] != '\n') return failure(Status::BadRequest, kBadLineEnd);
       i += 2;
       break;
     }
@@ -259,14 +299,14 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
     }
     // A line starting with whitespace is obs-fold, or whitespace before the first field; both
     // are rejected (RFC 9112 §5.2, §2.2).
-    if (isOws(static_cast<char>(s[i]))) return failure(Status::BadRequest);
-    if (count == maxCount) return failure(Status::HeaderFieldsTooLarge);
+    if (isOws(static_cast<char>(s[i]))) return failure(Status::BadRequest, kFolded);
+    if (count == maxCount) return failure(Status::HeaderFieldsTooLarge, kTooManyFields);
 
     // field-name = token, directly followed by ':' (no whitespace: RFC 9112 §5.1).
     const std::size_t nameStart = i;
     i = scanClass(s, i, hlim, kTchar);
     if (i >= hlim) return headerStop(i);
-    if (s[i] != ':' || i == nameStart) return failure(Status::BadRequest);
+    if (s[i] != ':' || i == nameStart) return failure(Status::BadRequest, kBadField);
     const std::size_t nameEnd = i++;
 
     while (i < hlim && isOws(static_cast<char>(s[i]))) ++i;
@@ -276,12 +316,12 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
     std::size_t valueEnd = i;
     if (s[i] == '\r') {
       if (i + 1 >= hlim) return headerStop(i + 1);
-      if (s[i + 1] != '\n') return failure(Status::BadRequest);
+      if (s[i + 1] != '\n') return failure(Status::BadRequest, kControlInValue);
       i += 2;
     } else if (s[i] == '\n') {
       i += 1;
     } else {
-      return failure(Status::BadRequest);  // a CTL (NUL, DEL, ...) in the value
+      return failure(Status::BadRequest, kControlInValue);  // a CTL (NUL, DEL, ...) in the value
     }
     while (valueEnd > valueStart && isOws(static_cast<char>(s[valueEnd - 1]))) --valueEnd;
 
@@ -291,9 +331,10 @@ ParseResult parseRequest(std::string_view input, Request& out, const ParseLimits
   }
   out.headerCount = count;
 
-  const Status semantic = applyFieldSemantics(out, absoluteForm);
-  if (semantic != Status::Ok) return failure(semantic);
-  return {ParseStatus::Complete, i, Status::BadRequest};
+  std::string_view why;
+  const Status semantic = applyFieldSemantics(out, absoluteForm, why);
+  if (semantic != Status::Ok) return failure(semantic, why);
+  return {ParseStatus::Complete, i, Status::BadRequest, {}};
 }
 
 }  // namespace epserve::http

@@ -22,6 +22,9 @@ struct ParseResult {
   ParseStatus status = ParseStatus::Incomplete;
   std::size_t consumed = 0;         // Complete: bytes of the head, including the final empty line
   Status error = Status::BadRequest;  // Error: 400, 414, 431, 501 or 505
+  // Error: one sentence (static storage) saying what was wrong, for the error page and the
+  // debug log; it quotes no request bytes.
+  std::string_view reason;
 };
 
 // Parses the head at the start of `input` (which may hold more: a body or pipelined requests).

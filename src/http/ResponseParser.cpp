@@ -107,19 +107,23 @@ ResponseParseResult parseResponse(std::string_view input, bool headRequest, Pars
   out.contentLength = 0;
   out.keepAlive = false;
 
-  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4). The first 13
-  // bytes have a fixed shape ('#' is any digit); the version is case-sensitive (§2.3).
-  constexpr std::string_view kShape = "HTTP/1.# ### ";
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4). The version
+  // is read by the request line's grammar (Syntax.h): HTTP/1.2..1.9 are handled as 1.1. The 13
+  // bytes up to the reason have a fixed shape ('#' is any digit).
+  constexpr std::string_view kShape = "HTTP/#.# ### ";
   for (std::size_t i = 0; i < kShape.size(); ++i) {
     if (i >= n) return incomplete();
-    if (kShape[i] == '#') {
-      if (!isDigitChar(s[i])) return failure(kBadStatusLine);
-    } else if (s[i] != static_cast<unsigned char>(kShape[i])) {
+    const bool ok = i < kHttpVersionLength ? isHttpVersionByte(i, s[i])
+                    : kShape[i] == '#'     ? isDigitChar(s[i])
+                                           : s[i] == static_cast<unsigned char>(kShape[i]);
+    if (!ok) return failure(kBadStatusLine);
+    if (i + 1 == kHttpVersionLength) {
+      const int minor = http1Minor(input.substr(0, kHttpVersionLength));
       // "HTTP/2.0" is a well-formed version, just not one this parser speaks.
-      return failure(i == 5 && isDigitChar(s[i]) ? "unsupported HTTP version" : kBadStatusLine);
+      if (minor < 0) return failure("unsupported HTTP version");
+      out.versionMinor = minor;
     }
   }
-  out.versionMinor = s[7] - '0';
   out.status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
   // Valid codes are 100..599 (RFC 9110 §15); anything else cannot be classified.
   if (out.status < 100 || out.status > 599) return failure("invalid status code");

@@ -21,7 +21,7 @@ enum class ResponseFraming : std::uint8_t {
 };
 
 struct ParsedResponse {
-  int versionMinor = 1;         // HTTP/1.<versionMinor>
+  int versionMinor = 1;         // HTTP/1.<versionMinor>: 0 or 1 (1.2..1.9 are read as 1.1)
   int status = 0;               // 100..599
   std::string_view reason;      // reason-phrase, possibly empty; clients ignore it (RFC 9112 §4)
   std::string_view statusLine;  // the whole status line, without its line end

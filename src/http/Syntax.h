@@ -78,6 +78,24 @@ inline void appendPathEncoded(std::string_view path, std::string& out) {
 }
 inline bool isOws(char c) { return c == ' ' || c == '\t'; }
 
+// HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3): eight bytes, the same
+// in a request line and a status line, so both parsers read it with these two functions.
+inline constexpr std::size_t kHttpVersionLength = 8;
+
+// Whether `c` may be byte `i` (0..7) of an HTTP-version.
+constexpr bool isHttpVersionByte(std::size_t i, unsigned char c) {
+  constexpr std::string_view kShape = "HTTP/#.#";
+  return kShape[i] == '#' ? isDigitChar(c) : c == static_cast<unsigned char>(kShape[i]);
+}
+
+// The minor version an HTTP/1.1 implementation handles the well-formed HTTP-version `v` as:
+// 0 or 1 for major version 1, where a higher minor (HTTP/1.5) is handled as 1.1 (RFC 9110
+// §2.5), and -1 for any other major version (HTTP/0.9, HTTP/2.0), which it does not speak.
+constexpr int http1Minor(std::string_view v) {
+  if (v[5] != '1') return -1;
+  return v[7] == '0' ? 0 : 1;
+}
+
 // ASCII case-insensitive equality, the comparison HTTP uses for field names and tokens.
 // Inline: it runs for every header lookup, and the length check alone settles most calls.
 // Folding only A-Z keeps it locale-free and leaves obs-text bytes alone.

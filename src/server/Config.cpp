@@ -258,6 +258,9 @@ cxxopts::Options makeOptions() {
     ("proxy-max-temp-file", "proxy: largest temp file for one buffered response, bytes", cxxopts::value<std::string>()->default_value("1073741824"), "BYTES")
     ("uwsgi-buffer-size", "proxy: largest uwsgi variables block, bytes (uWSGI's buffer-size; at most 65535)", cxxopts::value<std::string>()->default_value("4096"), "BYTES")
     ("tunnel-idle-timeout", "proxy: seconds an upgraded (WebSocket) tunnel may be idle", cxxopts::value<std::string>()->default_value("300"), "SECONDS")
+    ("health-path", "answer GET/HEAD on PATH with 200 ok, or 503 while draining (before any route)", cxxopts::value<std::string>(), "PATH")
+    ("log-health", "access-log lines for health checks: on|off", cxxopts::value<std::string>()->default_value("off"), "on|off")
+    ("shutdown-delay", "seconds to keep serving after SIGTERM while the health path answers 503, before draining", cxxopts::value<std::string>()->default_value("0"), "SECONDS")
     ("metrics-listen", "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)", cxxopts::value<std::string>(), "ADDR:PORT")
     ("config", "read settings from a TOML file: every flag is a key; flags given here override it (SIGHUP re-reads it)", cxxopts::value<std::string>(), "FILE")
     ("check-config", "validate the settings (and the --config file), print \"configuration ok\" or the error, exit 0 or 2")
@@ -451,6 +454,19 @@ Config validate(OptionValues& v, bool strict) {
   if (v.has("metrics-listen")) {
     c.metricsListen = parseListenAddress("metrics-listen", v.get("metrics-listen"));
   }
+  if (v.has("health-path")) {
+    c.healthPath = v.get("health-path");
+    // Matched byte for byte against the request's target: only bytes a client sends as they
+    // are, so the path cannot have a second, escaped spelling.
+    bool plain = true;
+    for (char ch : c.healthPath) plain = plain && http::has(static_cast<unsigned char>(ch), http::kPathChar);
+    if (!plain || !isRoutePrefix(c.healthPath)) {
+      throw badValue("health-path", c.healthPath,
+                     "expected a normalised absolute path of plain ASCII (no %-escapes, spaces or quotes), e.g. /healthz");
+    }
+  }
+  c.logHealth = parseOnOff("log-health", v.get("log-health"));
+  c.shutdownDelayMs = parseMilliseconds("shutdown-delay", v.get("shutdown-delay"), 0, 3'600'000);
   if (strict && !isDirectory(v.get("root"))) {
     throw badValue("root", c.root, "not a directory");
   }

@@ -85,6 +85,12 @@ struct Config {
 
   // --metrics-listen ADDR:PORT: where /metrics is answered (a listener of its own); unset = off.
   std::optional<reactor::SocketAddress> metricsListen;
+
+  // Health and drain: --health-path ("" = off) answers 200, or 503 from SIGTERM on, first for
+  // --shutdown-delay while everything else is served as usual, then during the drain.
+  std::string healthPath;
+  bool logHealth = false;  // health checks get access-log lines
+  std::int64_t shutdownDelayMs = 0;
 };
 
 // Checks one --header value ("Name: value"): a token name, a value of visible characters,

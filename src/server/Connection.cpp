@@ -10,6 +10,7 @@
 #include "http/RequestParser.h"
 #include "http/Response.h"
 #include "http/Upgrade.h"
+#include "server/ErrorPage.h"
 #include "server/ReplyWriter.h"
 
 namespace epserve::server {
@@ -26,6 +27,10 @@ constexpr int kMaxReadRounds = 8;
 // Back-pressure: stop parsing new requests while this much output is queued.
 constexpr std::uint64_t kMaxPendingBytes = 256 * 1024;
 constexpr std::size_t kMaxPendingFiles = 32;
+
+constexpr std::string_view kBadChunkedBody =
+    "The chunked request body is malformed: each chunk is a hex size line, the bytes, CR LF, "
+    "and a 0 size line ends the body.";
 
 }  // namespace
 
@@ -231,7 +236,7 @@ bool Connection::processInput() {
     http::ParseResult r = http::parseRequest(input, req, ctx_.limits);
     if (r.status == http::ParseStatus::Incomplete) break;
     if (r.status == http::ParseStatus::Error) {
-      failRequest(r.error);
+      failRequest(r.error, r.reason);
       break;
     }
     progressed = true;
@@ -277,11 +282,16 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
   bool chunked = req.framing == http::BodyFraming::Chunked;
   bool hasBody = chunked ||
                  (req.framing == http::BodyFraming::ContentLength && req.contentLength > 0);
+  bool logged = true;
   if (req.unsupportedExpect) {
     RequestHandler::error(Status::ExpectationFailed, true, reply);
   } else if (req.framing == http::BodyFraming::ContentLength &&
              req.contentLength > gen_->config.maxBodySize) {
-    RequestHandler::error(Status::ContentTooLarge, true, reply);
+    RequestHandler::error(Status::ContentTooLarge, true, reply, ctx_.bodyTooLargeReason());
+  } else if (ctx_.health.matches(req.path)) {
+    // Before any route, so a proxied "/" cannot shadow it.
+    ctx_.health.answer(req.method, ctx_.draining || ctx_.shuttingDown, reply);
+    logged = gen_->config.logHealth;
   } else {
     const Route* route = purpose_ == Purpose::Site ? ctx_.route(req.path) : nullptr;
     if (route && route->kind == Route::Kind::Proxy) {
@@ -309,7 +319,7 @@ void Connection::handleRequest(const http::Request& req, std::size_t headLength)
         chunked ? http::ResponseFraming::Chunked : http::ResponseFraming::ContentLength,
         req.contentLength);
   }
-  queueReply(reply, &req);
+  queueReply(reply, &req, logged);
 
   reactor::Buffer& in = stream_.input();
   in.consume(headLength);  // `req` is invalid from here on
@@ -333,8 +343,11 @@ bool Connection::consumeBody() {
       return false;
     }
     stream_.output().truncate(heldMark_);  // the held reply is replaced by the error
-    failRequest(r == http::BodyDecoder::Result::Error ? Status::BadRequest
-                                                      : Status::ContentTooLarge);
+    if (r == http::BodyDecoder::Result::Error) {
+      failRequest(Status::BadRequest, kBadChunkedBody);
+    } else {
+      failRequest(Status::ContentTooLarge, ctx_.bodyTooLargeReason());
+    }
     return false;
   }
   if (r == http::BodyDecoder::Result::NeedMore) return false;
@@ -345,22 +358,27 @@ bool Connection::consumeBody() {
   return true;
 }
 
-void Connection::failRequest(Status status) {
+void Connection::failRequest(Status status, std::string_view reason) {
   Reply& reply = ctx_.scratchReply();
   reply.reset();
-  RequestHandler::error(status, true, reply);
+  RequestHandler::error(status, true, reply, reason);
   queueReply(reply, nullptr);
   startClosing(true);
 }
 
-void Connection::queueReply(Reply& reply, const http::Request* req) {
+void Connection::queueReply(Reply& reply, const http::Request* req, bool logged) {
   std::uint64_t bodyBytes =
       writeReply(stream_.output(), reply, req, ctx_.date(), gen_->config.extraHeaders);
   if (purpose_ == Purpose::Metrics) return;  // scrapes are neither counted nor logged
   ctx_.stats.requestDone(req ? req->method : http::Method::Other, http::code(reply.status),
                          bodyBytes, ctx_.loop.now() - requestStart_);
+  if (http::code(reply.status) >= 400 && spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{}: {} {}: {}", peer_.toString(), http::code(reply.status),
+                  http::reasonPhrase(reply.status),
+                  reply.reason.empty() ? defaultReason(reply.status) : reply.reason);
+  }
   AccessLog& log = ctx_.accessLog;
-  if (!log.enabled()) return;
+  if (!log.enabled() || !logged) return;
   AccessEntry e;
   e.status = http::code(reply.status);
   e.bytes = bodyBytes;
@@ -571,8 +589,11 @@ bool Connection::bufferBody() {
   }
   if (result == http::BodyDecoder::Result::Error ||
       body_.dataBytes() > gen_->config.maxBodySize) {
-    failRequest(result == http::BodyDecoder::Result::Error ? Status::BadRequest
-                                                           : Status::ContentTooLarge);
+    if (result == http::BodyDecoder::Result::Error) {
+      failRequest(Status::BadRequest, kBadChunkedBody);
+    } else {
+      failRequest(Status::ContentTooLarge, ctx_.bodyTooLargeReason());
+    }
     return false;
   }
   if (result == http::BodyDecoder::Result::NeedMore) return false;
@@ -677,7 +698,10 @@ void Connection::failStreamedBody(Status status) {
     close();
     return;
   }
-  failRequest(status);
+  std::string_view reason;  // the same sentences as for a buffered body
+  if (status == Status::BadRequest) reason = kBadChunkedBody;
+  if (status == Status::ContentTooLarge) reason = ctx_.bodyTooLargeReason();
+  failRequest(status, reason);
 }
 
 void Connection::postSelf() {

@@ -112,8 +112,10 @@ class Connection final : public reactor::IoHandler,
   bool processInput();
   bool consumeBody();
   void handleRequest(const http::Request& req, std::size_t headLength);
-  void failRequest(http::Status status);
-  void queueReply(Reply& reply, const http::Request* req);
+  // `reason` (static text) says what was wrong; empty for the status's default sentence.
+  void failRequest(http::Status status, std::string_view reason = {});
+  // `logged` false: no access-log line (health checks, unless --log-health on).
+  void queueReply(Reply& reply, const http::Request* req, bool logged = true);
   bool backlogged() const;
   void startClosing(bool linger);
   void finishOutput();

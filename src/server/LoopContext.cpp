@@ -20,6 +20,7 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
       config(live_),
       limits(),
       accessLog(cfg),
+      health(cfg.healthPath),
       live_(cfg),
       generation_(std::make_shared<Generation>(eventLoop, std::make_shared<const Config>(cfg),
                                                std::move(resolver), nullptr)),
@@ -36,6 +37,12 @@ LoopContext::LoopContext(reactor::EventLoop& eventLoop, const Config& cfg, fs::R
     publishMetricsOf(*generation_);
   }
   flushHook_ = loop.addBeforeSleep([this] { accessLog.flush(); });
+  setBodyTooLargeReason();
+}
+
+void LoopContext::setBodyTooLargeReason() {
+  bodyTooLarge_ = "The request body is larger than the " + std::to_string(live_.maxBodySize) +
+                  " bytes this server accepts.";
 }
 
 LoopContext::~LoopContext() {
@@ -79,6 +86,7 @@ bool LoopContext::reload(std::shared_ptr<const Config> next) {
     generation_ = std::move(g);
   }
   live_ = generation_->config;
+  setBodyTooLargeReason();
   gateway = generation_->gateway.get();
   timeouts(Deadline::Header).setDuration(live_.headerTimeoutSec * 1000LL);
   timeouts(Deadline::KeepAlive).setDuration(live_.keepAliveTimeoutSec * 1000LL);

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "server/Config.h"
 #include "server/Generation.h"
 #include "server/Metrics.h"
+#include "server/HealthCheck.h"
 #include "server/Reply.h"
 #include "server/RequestHandler.h"
 #include "server/Router.h"
@@ -69,6 +71,12 @@ class LoopContext {
   // the current settings stay.
   bool reload(std::shared_ptr<const Config> next);
 
+  // --health-path, and whether it answers 503: --shutdown-delay is running (or shuttingDown).
+  const HealthCheck health;
+  bool draining = false;
+  // The 413 sentence, with the current --max-body-size in it.
+  std::string_view bodyTooLargeReason() const { return bodyTooLarge_; }
+
   // The --static or --proxy route a request path falls under, or nullptr when the root answers
   // it (including the 400 for a path that climbs above the root). Valid while the loop runs.
   const Route* route(std::string_view path);
@@ -95,6 +103,8 @@ class LoopContext {
  private:
   // Points published_ at `g`'s caches and upstreams; the caller holds published_.lock.
   void publishMetricsOf(const Generation& g);
+  // The 413 sentence for the current --max-body-size.
+  void setBodyTooLargeReason();
 
   Config live_;  // what `config` refers to: a copy of generation_->config
   std::shared_ptr<Generation> generation_;
@@ -106,6 +116,7 @@ class LoopContext {
   Reply reply_;
   std::array<reactor::TimeoutList, kDeadlines> timeouts_;
   reactor::EventLoop::HookId flushHook_ = 0;
+  std::string bodyTooLarge_;
 };
 
 }  // namespace epserve::server

@@ -18,6 +18,8 @@
 
 namespace epserve::server {
 
+inline constexpr std::string_view kAllowMethods = "GET, HEAD, OPTIONS";
+
 struct Reply {
   http::Status status = http::Status::Ok;
   std::string_view contentType;
@@ -39,6 +41,10 @@ struct Reply {
   std::string contentRange;  // "bytes a-b/size" (206) or "bytes */size" (416)
   std::string multipartType;  // "multipart/byteranges; boundary=..."
   bool allow = false;    // send "Allow: GET, HEAD, OPTIONS"
+  std::string_view allowMethods = kAllowMethods;  // the Allow value when `allow` (static text)
+  // An error reply: the sentence saying what was wrong (static text), shown on the error page
+  // and written to the debug log; empty for the default sentence.
+  std::string_view reason;
   bool close = false;    // close the connection after this response
   std::string_view body;  // in-memory body (static storage or file->content)
   std::shared_ptr<const fs::OpenFile> file;  // validators' owner; the body when !bodyInMemory
@@ -65,6 +71,8 @@ struct Reply {
     contentRange.clear();
     multipartType.clear();
     allow = false;
+    allowMethods = kAllowMethods;
+    reason = {};
     close = false;
     body = {};
     file.reset();

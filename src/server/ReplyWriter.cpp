@@ -46,7 +46,7 @@ std::uint64_t writeReply(reactor::OutputQueue& out, Reply& reply, const http::Re
   head.acceptRanges = reply.acceptRanges;
   head.contentRange = reply.contentRange;
   head.extraHeaders = extraHeaders;
-  if (reply.allow) head.allow = "GET, HEAD, OPTIONS";
+  if (reply.allow) head.allow = reply.allowMethods;
   if (reply.close) {
     head.connection = http::ConnectionHeader::Close;
   } else if (req && req->versionMinor == 0) {

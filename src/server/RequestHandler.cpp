@@ -18,6 +18,30 @@ namespace epserve::server {
 using http::Method;
 using http::Status;
 
+namespace {
+
+// The method is named from the enum, never copied from the request.
+std::string_view notAllowedReason(Method m) {
+  switch (m) {
+    case Method::Post: return "This resource answers GET, HEAD and OPTIONS; POST is not allowed.";
+    case Method::Put: return "This resource answers GET, HEAD and OPTIONS; PUT is not allowed.";
+    case Method::Delete:
+      return "This resource answers GET, HEAD and OPTIONS; DELETE is not allowed.";
+    case Method::Patch:
+      return "This resource answers GET, HEAD and OPTIONS; PATCH is not allowed.";
+    default: return {};
+  }
+}
+
+constexpr std::string_view kUnknownMethod =
+    "The method is not one this server implements; it answers GET, HEAD and OPTIONS (methods "
+    "are case-sensitive: GET, not get).";
+constexpr std::string_view kBadPath =
+    "The path is invalid: a bad %-escape, an encoded NUL or control byte, invalid UTF-8, or "
+    "a .. segment above the root.";
+
+}  // namespace
+
 RequestHandler::RequestHandler(const Config& config, Site& root, std::vector<Site*> aliases)
     : config_(config), root_(root), aliases_(std::move(aliases)) {
   // Multipart boundaries must not be predictable, or a file could be crafted to contain one.
@@ -26,10 +50,12 @@ RequestHandler::RequestHandler(const Config& config, Site& root, std::vector<Sit
   }
 }
 
-void RequestHandler::error(Status status, bool close, Reply& reply) {
+void RequestHandler::error(Status status, bool close, Reply& reply, std::string_view reason) {
   reply.status = status;
   reply.close = close;
-  reply.body = errorPage(status);
+  reply.reason = reason;
+  // `generated` is free: a reply with a listing is never an error.
+  reply.body = errorPage(status, reason, reply.generated);
   reply.contentType = kHtmlType;
   reply.contentLength = reply.body.size();
 }
@@ -48,16 +74,16 @@ void RequestHandler::handle(const http::Request& req, Reply& reply, std::int64_t
     case Method::Put:
     case Method::Delete:
     case Method::Patch:
-      error(Status::MethodNotAllowed, false, reply);
+      error(Status::MethodNotAllowed, false, reply, notAllowedReason(req.method));
       reply.allow = true;
       return;
     case Method::Other:
-      error(Status::NotImplemented, true, reply);
+      error(Status::NotImplemented, true, reply, kUnknownMethod);
       return;
   }
 
   fs::normalizeUrlPath(req.path, path_);
-  if (path_.status == Status::BadRequest) return error(Status::BadRequest, true, reply);
+  if (path_.status == Status::BadRequest) return error(Status::BadRequest, true, reply, kBadPath);
   if (path_.status != Status::Ok) return notFound(reply, nowMillis);
   chooseSite(route);
 

@@ -27,7 +27,8 @@ class RequestHandler {
               const Route* route = nullptr);
 
   // A built-in error reply for `status`; `close` says whether the connection must end.
-  static void error(http::Status status, bool close, Reply& reply);
+  // `reason` (static text) says what was wrong; without one the status's default sentence.
+  static void error(http::Status status, bool close, Reply& reply, std::string_view reason = {});
 
  private:
   // Picks the site for path_ (the root or the --static alias `route` names) and makes path_

@@ -27,6 +27,7 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       busyHeaders_(config.extraHeaders + "Retry-After: 1\r\n"),
       shutdownTimeout_(config.shutdownGraceSec * 1000LL),
       shutdownTimer_(this),
+      delayTimeout_(config.shutdownDelayMs),
       shutdownRequest_(loop, [this] { beginShutdown(); }),
       reloadRequest_(loop, [this] {
         std::shared_ptr<const Config> next;
@@ -38,8 +39,10 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
         }
         if (next) reload(std::move(next), std::move(newListener));
       }),
-      reopenRequest_(loop, [this] { reopenLogs(); }) {
+      reopenRequest_(loop, [this] { reopenLogs(); }),
+      drainRequest_(loop, [this] { beginDrain(); }) {
   loop.addTimeoutList(&shutdownTimeout_);
+  loop.addTimeoutList(&delayTimeout_);
   auto onAccept = [this](reactor::Fd fd, const reactor::SocketAddress& peer) {
     accept(std::move(fd), peer);
   };
@@ -52,7 +55,10 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
   ctx_.setShedCounter(&acceptor_->shed());
 }
 
-Server::~Server() { ctx_.loop.removeTimeoutList(&shutdownTimeout_); }
+Server::~Server() {
+  ctx_.loop.removeTimeoutList(&shutdownTimeout_);
+  ctx_.loop.removeTimeoutList(&delayTimeout_);
+}
 
 void Server::run() { ctx_.loop.run(); }
 
@@ -156,11 +162,27 @@ bool Server::reload(std::shared_ptr<const Config> next, reactor::Fd listener) {
     acceptor_ = std::move(acceptor);
   }
   return true;
+
+}
+
+void Server::beginDrain() {
+  if (shuttingDown_) return;
+  if (delaying_ || ctx_.config.shutdownDelayMs == 0) {
+    beginShutdown();
+    return;
+  }
+  delaying_ = true;
+  ctx_.draining = true;
+  spdlog::info("draining: the health path answers 503; shutting down in {} ms",
+               ctx_.config.shutdownDelayMs);
+  delayTimeout_.arm(shutdownTimer_, ctx_.loop.now());
 }
 
 void Server::beginShutdown() {
   if (shuttingDown_) return;
   shuttingDown_ = true;
+  delaying_ = false;
+  shutdownTimer_.cancel();  // the delay, if it was running
   ctx_.shuttingDown = true;
   acceptor_->close();
   if (metricsAcceptor_) metricsAcceptor_->close();
@@ -175,6 +197,10 @@ void Server::beginShutdown() {
 }
 
 void Server::onTimeout() {
+  if (delaying_) {
+    beginShutdown();  // the delay is over
+    return;
+  }
   spdlog::warn("shutdown grace period over: closing {} connection(s)", open_.size());
   for (Connection* c : std::vector<Connection*>(open_)) c->forceClose();
   ctx_.loop.stop();

@@ -53,6 +53,12 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   void reopenLogs() { ctx_.accessLog.reopen(); }
   // reopenLogs() from any thread: wakes the loop to do it.
   void requestLogReopen() { reopenRequest_.notify(); }
+  // SIGTERM: with --shutdown-delay, keeps serving (and accepting) that long while the health
+  // path answers 503, then beginShutdown(); at once without a delay, or when the delay is
+  // already running (a second SIGTERM cuts it short). Loop thread only.
+  void beginDrain();
+  // beginDrain() from any thread.
+  void requestDrain() { drainRequest_.notify(); }
 
  private:
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer,
@@ -72,6 +78,8 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   std::vector<Connection*> free_;                 // ready for reuse
   std::vector<Connection*> open_;                 // open now (Connection::ownerIndex)
   bool shuttingDown_ = false;
+  reactor::TimeoutList delayTimeout_;  // --shutdown-delay; shutdownTimer_ waits on it first
+  bool delaying_ = false;
 
   std::unique_ptr<reactor::Acceptor> acceptor_;
   std::unique_ptr<reactor::Acceptor> metricsAcceptor_;  // null unless serveMetrics()
@@ -83,6 +91,7 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   reactor::Fd pendingListener_;
   reactor::Wakeup reloadRequest_;
   reactor::Wakeup reopenRequest_;
+  reactor::Wakeup drainRequest_;
 };
 
 }  // namespace epserve::server

@@ -115,6 +115,25 @@ TEST_CASE("errors: HTTP/1.1 needs exactly one Host but HTTP/1.0 needs none") {
   CHECK(legacy.body == served.files.readFile("index.html"));
 }
 
+TEST_CASE("errors: HTTP/1.2 to 1.9 are answered as HTTP/1.1") {
+  ServedRoot served;
+  const std::string index = served.files.readFile("index.html");
+  Client client = served.connect();
+  for (const std::string version : {"HTTP/1.2", "HTTP/1.5", "HTTP/1.9"}) {
+    CAPTURE(version);
+    // RFC 9110 §2.5: a later minor version is handled as the highest one served, 1.1: keep-alive
+    // by default, so the same connection answers all three.
+    const HttpResponse r =
+        client.request("GET /index.html " + version + "\r\nHost: x\r\n\r\n");
+    CHECK(r.status == 200);
+    CHECK(r.version == "HTTP/1.1");
+    CHECK_FALSE(r.connectionHas("close"));
+    CHECK(sameBytes(r.body, index));
+  }
+  // As 1.1, it needs a Host.
+  expectClosingError(served, "GET /index.html HTTP/1.5\r\n\r\n", 400);
+}
+
 TEST_CASE("errors: unsupported HTTP versions give 505") {
   ServedRoot served;
   for (const std::string version : {"HTTP/3.0", "HTTP/2.0"}) {
@@ -195,6 +214,67 @@ TEST_CASE("errors: body over --max-body-size gives 413 and the limit itself is a
                      requestHead("GET", "/index.html", "Transfer-Encoding: chunked\r\n") +
                          "96\r\n" + std::string(150, 'y') + "\r\n0\r\n\r\n",
                      413);
+}
+
+// What the error page says, for a person reading the raw response: one sentence naming the
+// problem (and, where telnet is the likely sender, what to type instead).
+void expectSentence(const ServedRoot& served, const std::string& raw, int status,
+                    const std::string& sentence) {
+  Client client = served.connect();
+  const HttpResponse r = client.request(raw);
+  CHECK(r.status == status);
+  CHECK(r.header("Content-Length") == std::to_string(r.body.size()));
+  CHECK(r.body.find("<p>" + sentence) != std::string::npos);
+}
+
+TEST_CASE("errors: each error body says in one sentence what was wrong") {
+  ServedRoot served({"--max-body-size", "100"});
+  // The telnet session that forgot the Host line.
+  expectSentence(served, "GET /index.html HTTP/1.1\r\n\r\n", 400,
+                 "An HTTP/1.1 request needs a Host header (type Host: localhost on the line "
+                 "after the request line, then an empty line).");
+  expectSentence(served, "GET / http/1.1\r\nHost: x\r\n\r\n", 400,
+                 "The request line must end with the version in capitals, HTTP/1.1");
+  expectSentence(served, requestHead("POST", "/index.html", "Content-Length: 0\r\n"), 405,
+                 "This resource answers GET, HEAD and OPTIONS; POST is not allowed.");
+  expectSentence(served, requestHead("GET", "/index.html", "Content-Length: 1000\r\n"), 413,
+                 "The request body is larger than the 100 bytes this server accepts.");
+  expectSentence(served, requestHead("GET", "/" + std::string(9 * 1024, 'a')), 414,
+                 "The request line is longer than this server accepts");
+  expectSentence(served, headWithFields(100), 431,
+                 "The request has more header fields than this server accepts");
+  expectSentence(served,
+                 requestHead("GET", "/index.html", "X-Big: " + std::string(17 * 1024, 'b') + "\r\n"),
+                 431, "The header fields are larger than this server accepts");
+  expectSentence(served, requestHead("get", "/index.html"), 501,
+                 "The method is not one this server implements; it answers GET, HEAD and OPTIONS "
+                 "(methods are case-sensitive: GET, not get).");
+  expectSentence(served, requestHead("POST", "/index.html", "Transfer-Encoding: gzip\r\n"), 501,
+                 "The request body uses a transfer coding other than chunked");
+  expectSentence(served, "GET /index.html HTTP/2.0\r\nHost: x\r\n\r\n", 505,
+                 "This server speaks HTTP/1.1 and HTTP/1.0: end the request line with HTTP/1.1.");
+  expectSentence(served, requestHead("GET", "/index.html", "Expect: teapot\r\n"), 417,
+                 "Only Expect: 100-continue is supported");
+}
+
+TEST_CASE("errors: error bodies echo no request bytes") {
+  ServedRoot served;
+  // Markup in the target, a header name and a Host value: none of it reaches the page.
+  const std::string probes[] = {
+      "GET /<script>alert(1)</script> HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET /index.html HTTP/1.1\r\nHost: <b>x</b>\r\n\r\n",
+      "GET /index.html HTTP/1.1\r\nHost: x\r\n<img src=x>: y\r\n\r\n",
+      "<marquee> / HTTP/1.1\r\nHost: x\r\n\r\n",
+  };
+  for (const std::string& raw : probes) {
+    CAPTURE(raw);
+    Client client = served.connect();
+    const HttpResponse r = client.request(raw);
+    CHECK(r.status == 400);
+    for (const char* bytes : {"script", "<b>", "img", "marquee"}) {
+      CHECK(r.body.find(bytes) == std::string::npos);
+    }
+  }
 }
 
 TEST_CASE("errors: Expect other than 100-continue gives 417") {

@@ -60,6 +60,24 @@ TEST_CASE("proxy: matching is on the normalised path, so dot segments cannot rea
   CHECK(d.request(requestHead("GET", "/app/../../etc/passwd")).status == 400);
 }
 
+TEST_CASE("proxy: HTTP/1.5 goes upstream as HTTP/1.1, and an HTTP/1.5 answer is read as 1.1") {
+  ProxiedRoot p;
+  // RFC 9110 §2.5, both ways: the client's later minor version and the upstream's.
+  ScriptedUpstream::Reply later;
+  later.bytes = "HTTP/1.5 200 OK\r\nContent-Length: 5\r\n\r\nlater";
+  p.upstream.push(later);
+  Client c = p.connect();
+  const HttpResponse r = c.request("GET /app/v HTTP/1.5\r\nHost: x\r\n\r\n");
+  CHECK(r.status == 200);
+  CHECK(r.version == "HTTP/1.1");
+  CHECK(r.body == "later");
+  CHECK_FALSE(r.connectionHas("close"));  // kept alive, as 1.1 is
+  REQUIRE(p.upstream.waitForRequests(1, 2s));
+  const ScriptedUpstream::Received got = p.upstream.received().at(0);
+  CHECK(got.requestLine() == "GET /app/v HTTP/1.1");
+  CHECK(got.header("Via").find("1.1 epserve") != std::string::npos);
+}
+
 TEST_CASE("proxy: forwarded fields are set by epserve, not taken from the client") {
   ProxiedRoot p;
   Client c = p.connect();

@@ -54,6 +54,7 @@ struct Snapshot {
   ParseStatus status = ParseStatus::Incomplete;
   std::size_t consumed = 0;
   Status error = Status::BadRequest;
+  std::string_view reason;  // static text: equal views mean equal sentences
   Method method = Method::Other;
   ViewPos methodText, target, path, host;
   int versionMinor = 0;
@@ -69,7 +70,10 @@ struct Snapshot {
 Snapshot snapshot(const ParseResult& r, const Request& q, std::string_view buffer) {
   Snapshot s;
   s.status = r.status;
-  if (r.status == ParseStatus::Error) s.error = r.error;
+  if (r.status == ParseStatus::Error) {
+    s.error = r.error;
+    s.reason = r.reason;
+  }
   if (r.status != ParseStatus::Complete) return s;
   s.consumed = r.consumed;
   s.method = q.method;
@@ -179,8 +183,9 @@ void checkComplete(std::string_view in, const ParseResult& r, const Request& q,
   }
   FUZZ_CHECK(q.path.front() == '/' || q.path == "*");
   i += 1 + q.target.size();
-  FUZZ_CHECK(head.substr(i, 8) == " HTTP/1." && (head[i + 8] == '0' || head[i + 8] == '1'));
-  FUZZ_CHECK(q.versionMinor == head[i + 8] - '0');
+  // HTTP/1.2..1.9 are handled as 1.1 (RFC 9110 §2.5).
+  FUZZ_CHECK(head.substr(i, 8) == " HTTP/1." && head[i + 8] >= '0' && head[i + 8] <= '9');
+  FUZZ_CHECK(q.versionMinor == (head[i + 8] == '0' ? 0 : 1));
   i += 9;
   const std::size_t lineEnd = i;
   FUZZ_CHECK(lineEnd - lineStart <= limits.maxRequestLine);
@@ -296,6 +301,7 @@ void checkResult(const ParseResult& r) {
     FUZZ_CHECK(r.error == Status::BadRequest || r.error == Status::UriTooLong ||
                r.error == Status::HeaderFieldsTooLarge || r.error == Status::NotImplemented ||
                r.error == Status::VersionNotSupported);
+    FUZZ_CHECK(!r.reason.empty() && r.reason.back() == '.');
   }
 }
 

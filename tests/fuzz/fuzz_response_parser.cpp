@@ -108,8 +108,9 @@ void checkComplete(std::string_view in, const ResponseParseResult& r, const Pars
   FUZZ_CHECK(head[n - 2] == '\n' || (head[n - 2] == '\r' && head[n - 3] == '\n'));
   FUZZ_CHECK(p.status >= 100 && p.status <= 599);
   FUZZ_CHECK(epserve::http::isStatusCode(p.status));
-  FUZZ_CHECK(p.versionMinor >= 0 && p.versionMinor <= 9);
-  FUZZ_CHECK(head.substr(0, 7) == "HTTP/1.");
+  FUZZ_CHECK(head.substr(0, 7) == "HTTP/1." && head[7] >= '0' && head[7] <= '9');
+  // HTTP/1.2..1.9 are read as 1.1 (RFC 9110 §2.5), as in requests.
+  FUZZ_CHECK(p.versionMinor == (head[7] == '0' ? 0 : 1));
   FUZZ_CHECK(p.headerCount <= kMaxHeaders && p.headerCount <= limits.maxHeaderCount);
 
   // The status line and every field lie inside the head, well formed.

@@ -398,3 +398,32 @@ TEST_CASE("config: --resolver lists name servers; none means the system's") {
     CHECK(r.exitCode == 2);
   }
 }
+
+TEST_CASE("config: --health-path, --log-health and --shutdown-delay") {
+  CommandLine off = parse({});
+  REQUIRE(off.config);
+  CHECK(off.config->healthPath.empty());
+  CHECK_FALSE(off.config->logHealth);
+  CHECK(off.config->shutdownDelayMs == 0);
+  CommandLine on = parse({"--health-path", "/healthz", "--log-health", "on", "--shutdown-delay",
+                          "2.5"});
+  REQUIRE(on.config);
+  CHECK(on.config->healthPath == "/healthz");
+  CHECK(on.config->logHealth);
+  CHECK(on.config->shutdownDelayMs == 2500);
+  CommandLine nested = parse({"--health-path", "/-/ready", "--shutdown-delay", "0.001"});
+  REQUIRE(nested.config);
+  CHECK(nested.config->healthPath == "/-/ready");
+  CHECK(nested.config->shutdownDelayMs == 1);
+
+  // Matched byte for byte against the target: no other spelling may exist.
+  for (const std::string bad : {"healthz", "/a/../b", "/h%20z", "/h z", "/h\"z", "//h", ""}) {
+    CAPTURE(bad);
+    CHECK(errorOf({"--health-path", bad}).find("for --health-path") != std::string::npos);
+  }
+  for (const std::string bad : {"-1", "1.2345", "x", "3601"}) {
+    CAPTURE(bad);
+    CHECK(errorOf({"--shutdown-delay", bad}).find("for --shutdown-delay") != std::string::npos);
+  }
+  CHECK(errorOf({"--log-health", "yes"}).find("for --log-health (on|off)") != std::string::npos);
+}

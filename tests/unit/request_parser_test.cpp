@@ -31,7 +31,10 @@ struct Outcome {
   ParseStatus status = ParseStatus::Incomplete;
   std::size_t consumed = 0;
   Status error = Status::BadRequest;
-  bool operator==(const Outcome&) const = default;
+  std::string_view reason;  // Error: why; the feedings below check it never changes either
+  bool operator==(const Outcome& o) const {
+    return status == o.status && consumed == o.consumed && error == o.error;
+  }
 };
 
 std::string describe(const Outcome& o) {
@@ -47,7 +50,10 @@ Outcome toOutcome(const ParseResult& r) {
   Outcome o;
   o.status = r.status;
   if (r.status == ParseStatus::Complete) o.consumed = r.consumed;
-  if (r.status == ParseStatus::Error) o.error = r.error;
+  if (r.status == ParseStatus::Error) {
+    o.error = r.error;
+    o.reason = r.reason;
+  }
   return o;
 }
 
@@ -58,7 +64,10 @@ Outcome parseCopy(std::string_view bytes, const ParseLimits& limits = {}) {
   return toOutcome(parseRequest(std::string_view(buf.data(), buf.size()), req, limits));
 }
 
-Outcome errorOutcome(Status s) { return {ParseStatus::Error, 0, s}; }
+Outcome errorOutcome(Status s) { return {ParseStatus::Error, 0, s, {}}; }
+Outcome complete(std::size_t consumed) {
+  return {ParseStatus::Complete, consumed, Status::BadRequest, {}};
+}
 
 // The contract of a stateless parser fed a growing buffer: every prefix gives Incomplete until
 // the first prefix that gives the final answer, and every longer prefix gives that same answer.
@@ -70,6 +79,7 @@ void checkPrefixes(std::string_view text, const Outcome& whole, const ParseLimit
     if (o.status == ParseStatus::Incomplete && !decided) continue;
     INFO("prefix length ", len, " gave ", describe(o), ", whole gave ", describe(whole));
     REQUIRE(o == whole);
+    REQUIRE(o.reason == whole.reason);
     decided = true;
   }
 }
@@ -89,6 +99,7 @@ void checkRandomSplits(std::string_view text, const Outcome& whole, const ParseL
     }
     INFO("random split round ", round, " stopped at ", have, " with ", describe(o));
     REQUIRE(o == whole);
+    REQUIRE(o.reason == whole.reason);
   }
 }
 
@@ -122,7 +133,7 @@ void checkValid(const ValidCase& c) {
   std::vector<char> buf(c.text.begin(), c.text.end());
   Request req;
   const ParseResult r = parseRequest(std::string_view(buf.data(), buf.size()), req, c.limits);
-  REQUIRE(describe(toOutcome(r)) == describe({ParseStatus::Complete, c.text.size()}));
+  REQUIRE(describe(toOutcome(r)) == describe(complete(c.text.size())));
   CHECK(req.method == c.method);
   CHECK(req.methodText == c.methodText);
   CHECK(req.target == c.target);
@@ -212,6 +223,13 @@ TEST_CASE("request parser: valid request lines and targets") {
        .keepAlive = false},
       {.name = "HTTP/1.0 without Host", .text = "GET / HTTP/1.0\r\n\r\n", .host = "",
        .versionMinor = 0, .keepAlive = false, .headers = {}},
+      // RFC 9110 §2.5: a later minor version of HTTP/1 is handled as the highest one served.
+      {.name = "HTTP/1.2 as 1.1", .text = "GET / HTTP/1.2\r\nHost: h\r\n\r\n"},
+      {.name = "HTTP/1.5 as 1.1, bare LF", .text = "GET / HTTP/1.5\nHost: h\n\n"},
+      {.name = "HTTP/1.9 as 1.1, chunked allowed",
+       .text = "POST / HTTP/1.9\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+       .method = Method::Post, .methodText = "POST", .framing = BodyFraming::Chunked,
+       .headers = {{"Host", "h"}, {"Transfer-Encoding", "chunked"}}},
       {.name = "request line exactly at the limit", .text = "GET /abcdef HTTP/1.1\r\nHost: h\r\n\r\n",
        .target = "/abcdef", .path = "/abcdef", .limits = {.maxRequestLine = 20}},
       {.name = "request line at the limit, bare LF",
@@ -333,7 +351,7 @@ TEST_CASE("request parser: malformed request lines") {
       {"version letters", "GET / HTTP/a.b\r\nHost: h\r\n\r\n", Status::BadRequest},
       {"HTTPS version", "GET / HTTPS/1.1\r\nHost: h\r\n\r\n", Status::BadRequest},
       {"HTTP/2.0", "GET / HTTP/2.0\r\nHost: h\r\n\r\n", Status::VersionNotSupported},
-      {"HTTP/1.2", "GET / HTTP/1.2\r\nHost: h\r\n\r\n", Status::VersionNotSupported},
+      {"HTTP/1.5 without Host, as 1.1", "GET / HTTP/1.5\r\n\r\n", Status::BadRequest},
       {"HTTP/0.9", "GET / HTTP/0.9\r\nHost: h\r\n\r\n", Status::VersionNotSupported},
       {"HTTP/3.0 bare LF", "GET / HTTP/3.0\nHost: h\n\n", Status::VersionNotSupported},
       {"505 before the headers arrive", "GET / HTTP/2.0\r\n", Status::VersionNotSupported},
@@ -494,14 +512,14 @@ TEST_CASE("request parser: every byte in the method, target, name and value") {
     const Outcome targetOutcome = parseCopy(target);
     const Outcome nameOutcome = parseCopy(name);
     const Outcome valueOutcome = parseCopy(value);
-    CHECK(methodOutcome == (tchar ? Outcome{ParseStatus::Complete, method.size()} : bad));
-    CHECK(targetOutcome == (targetOk ? Outcome{ParseStatus::Complete, target.size()} : bad));
+    CHECK(methodOutcome == (tchar ? complete(method.size()) : bad));
+    CHECK(targetOutcome == (targetOk ? complete(target.size()) : bad));
     // "X:Y: v" is the field X with value "Y: v".
     CHECK(nameOutcome ==
-          (tchar || c == ':' ? Outcome{ParseStatus::Complete, name.size()} : bad));
-    CHECK(valueOutcome == (valueOk ? Outcome{ParseStatus::Complete, value.size()} : bad));
+          (tchar || c == ':' ? complete(name.size()) : bad));
+    CHECK(valueOutcome == (valueOk ? complete(value.size()) : bad));
     CHECK(parseCopy(longValue) ==
-          (valueOk ? Outcome{ParseStatus::Complete, longValue.size()} : bad));
+          (valueOk ? complete(longValue.size()) : bad));
     checkPrefixes(target, targetOutcome, {});
     checkPrefixes(value, valueOutcome, {});
   }
@@ -629,5 +647,52 @@ TEST_CASE("request parser: mutated requests keep the prefix contract") {
     const Outcome whole = parseCopy(text, limits);
     if (whole.status == ParseStatus::Complete) CHECK(whole.consumed <= text.size());
     checkPrefixes(text, whole, limits);
+  }
+}
+
+TEST_CASE("request parser: every error says why in one sentence") {
+  struct Why {
+    std::string_view text;
+    Status status;
+    std::string_view says;  // a phrase the sentence must contain
+    ParseLimits limits = {};
+  };
+  const ParseLimits small{.maxRequestLine = 20, .maxHeaderCount = 2};
+  const Why cases[] = {
+      {"GET /index.html HTTP/1.1\r\n\r\n", Status::BadRequest, "type Host: localhost"},
+      {"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", Status::BadRequest, "more than one Host"},
+      {"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", Status::BadRequest, "Host header must be"},
+      {"GET / http/1.1\r\nHost: h\r\n\r\n", Status::BadRequest, "in capitals, HTTP/1.1"},
+      {"GET /my file HTTP/1.1\r\nHost: h\r\n\r\n", Status::BadRequest, "written %20"},
+      {"GET / HTTP/1.1 extra\r\nHost: h\r\n\r\n", Status::BadRequest, "one space, the target"},
+      {"GET a/b HTTP/1.1\r\nHost: h\r\n\r\n", Status::BadRequest, "path starting with /"},
+      {"GET * HTTP/1.1\r\nHost: h\r\n\r\n", Status::BadRequest, "only valid with OPTIONS"},
+      {"GET / HTTP/1.1\r\nHost : h\r\n\r\n", Status::BadRequest, "no space before the colon"},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: a\r\n b\r\n\r\n", Status::BadRequest, "folded"},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: a\x7f\r\n\r\n", Status::BadRequest, "control character"},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: x\r\n\r\n", Status::BadRequest,
+       "Content-Length header must be a decimal number"},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
+       Status::BadRequest, "both Content-Length and Transfer-Encoding"},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip\r\n\r\n", Status::NotImplemented,
+       "other than chunked"},
+      {"GET / HTTP/2.0\r\nHost: h\r\n\r\n", Status::VersionNotSupported, "end the request line"},
+      {"GET / HTTP/0.9\r\n\r\n", Status::VersionNotSupported, "HTTP/1.1 and HTTP/1.0"},
+      {"GET /abcdefghijklmnopqrstuvwxyz HTTP/1.1\r\n", Status::UriTooLong, "request line is longer",
+       small},
+      {"GET / HTTP/1.1\r\nHost: h\r\nA: 1\r\nB: 2\r\n\r\n", Status::HeaderFieldsTooLarge,
+       "more header fields", small},
+  };
+  for (const Why& c : cases) {
+    INFO("case: ", c.text);
+    Request req;
+    const ParseResult r = parseRequest(c.text, req, c.limits);
+    REQUIRE(r.status == ParseStatus::Error);
+    CHECK(r.error == c.status);
+    CHECK(r.reason.find(c.says) != std::string_view::npos);
+    CHECK(r.reason.back() == '.');
+    // One sentence, and none of the request's own bytes (the target, the field names).
+    CHECK(std::count(r.reason.begin(), r.reason.end(), '\n') == 0);
+    CHECK(r.reason.find("my file") == std::string_view::npos);
   }
 }

@@ -166,3 +166,12 @@ TEST_CASE("uwsgi packet: more than 65535 bytes of variables cannot be encoded") 
   CHECK(writeUwsgiRequest(req, p, out) == UwsgiResult::TooLarge);
   CHECK(out.empty());
 }
+
+TEST_CASE("uwsgi packet: an HTTP/1.5 request says SERVER_PROTOCOL HTTP/1.1") {
+  // RFC 9110 §2.5: the parser handles a later 1.x minor version as 1.1, and so does uWSGI's side.
+  std::string out;
+  REQUIRE(encode("GET /polls/ HTTP/1.5\r\nHost: localhost\r\n\r\n", out) == UwsgiResult::Ok);
+  Decoded d = decode(out);
+  REQUIRE(d.ok);
+  CHECK(d.get("SERVER_PROTOCOL") == "HTTP/1.1");
+}
