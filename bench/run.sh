@@ -886,17 +886,21 @@ for s in $SCENARIOS; do
   if isProxyScenario "$s"; then PROXY_WRK+="$s "; else WRK_SCENARIOS+="$s "; fi
 done
 
+# startKept NAME PORT: starts NAME (startServer's) on PORT for the whole run and records it; one
+# that does not start only costs its rows (they say server-down or upstream-down).
+startKept() {
+  local name=$1 port=$2
+  portFree "$port" || die "port $port (for $name) is in use; set BASE_PORT"
+  if startServer "$name" "$port"; then
+    PID_OF[$name]=$STARTED_PID
+    PORT_OF[$name]=$port
+  else
+    log "warning: $name is not running; its rows will say server-down or upstream-down"
+  fi
+}
+
 if [[ -n $WRK_SCENARIOS ]]; then
-  for name in $SERVERS; do
-    port=$(( BASE_PORT + $(idxOf "$name") ))
-    portFree "$port" || die "port $port (for $name) is in use; set BASE_PORT"
-    if startServer "$name" "$port"; then
-      PID_OF[$name]=$STARTED_PID
-      PORT_OF[$name]=$port
-    else
-      log "warning: $name is not running; its rows will say server-down"
-    fi
-  done
+  for name in $SERVERS; do startKept "$name" $(( BASE_PORT + $(idxOf "$name") )); done
 fi
 
 # One upstream for every front and for the whole run, pinned to the fronts' core like they are.
@@ -911,13 +915,7 @@ if [[ $WANT_PROXY == yes ]]; then
       proxy-epserve) port=$(( UPSTREAM_PORT + 1 )) ;;
       proxy-nginx) port=$(( UPSTREAM_PORT + 2 )) ;;
     esac
-    portFree "$port" || die "port $port (for $proc) is in use; set BASE_PORT"
-    if startServer "$proc" "$port"; then
-      PID_OF[$proc]=$STARTED_PID
-      PORT_OF[$proc]=$port
-    else
-      log "warning: $proc is not running; its rows will say server-down or upstream-down"
-    fi
+    startKept "$proc" "$port"
   done
 fi
 
@@ -932,15 +930,7 @@ if [[ $WANT_DJANGO == yes ]]; then
     "${DJANGO_BYTES[polls]}" >>"$OUT/meta.tsv"
   for front in $FRONTS; do
     [[ $front == direct ]] && continue
-    proc=$(frontProcess "$front" django-hello)
-    port=$(( DJANGO_PORT + 1 + $(idxOf "$front") ))
-    portFree "$port" || die "port $port (for $proc) is in use; set BASE_PORT"
-    if startServer "$proc" "$port"; then
-      PID_OF[$proc]=$STARTED_PID
-      PORT_OF[$proc]=$port
-    else
-      log "warning: $proc is not running; its rows will say server-down"
-    fi
+    startKept "$(frontProcess "$front" django-hello)" $(( DJANGO_PORT + 1 + $(idxOf "$front") ))
   done
 fi
 
