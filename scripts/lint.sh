@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/check-layers.sh
-bash scripts/install-deps.sh clang-tidy cppcheck build-essential cmake libspdlog-dev libcxxopts-dev doctest-dev
+bash scripts/install-deps.sh clang-tidy cppcheck build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev libtomlplusplus-dev
 cmake -S . -B build/lint -DCMAKE_BUILD_TYPE=Debug -DEPSERVE_TESTS=OFF -DCMAKE_EXPORT_COMPILE_COMMANDS=ON > /dev/null
 mapfile -t sources < <(find src -name '*.cpp' | sort)
 echo "clang-tidy: ${#sources[@]} files"

@@ -151,16 +151,6 @@ std::optional<Reload> prepareReload(const server::Config& running, bool activate
     next.healthPath = running.healthPath;
     next.shutdownDelayMs = running.shutdownDelayMs;
   }
-  // The log files stay those opened at start-up (SIGUSR1 reopens them by the same names).
-  if (next.accessLog != running.accessLog || next.accessLogPath != running.accessLogPath ||
-      next.logFormat != running.logFormat || next.errorLogPath != running.errorLogPath) {
-    spdlog::warn("reload: --access-log, --log-format and --error-log cannot change live: "
-                 "keeping them (restart to change them)");
-    next.accessLog = running.accessLog;
-    next.accessLogPath = running.accessLogPath;
-    next.logFormat = running.logFormat;
-    next.errorLogPath = running.errorLogPath;
-  }
   Reload r;
   if (activated && (next.address != running.address || next.port != running.port)) {
     spdlog::warn("reload: the listening sockets came from systemd: -i/-p stay unused");
@@ -172,6 +162,15 @@ std::optional<Reload> prepareReload(const server::Config& running, bool activate
       for (WorkerListeners& w : bindListeners(next)) r.listeners.push_back(std::move(w.fds.front()));
       spdlog::info("reload: listening on {} (the old listener closes)",
                    reactor::SocketAddress::local(r.listeners.front().get()).toString());
+    } catch (const std::exception& e) {
+      spdlog::error("reload: {}: keeping the running configuration", e.what());
+      return std::nullopt;
+    }
+  }
+  // The error log moves here, once for every worker (each loop moves its own access log).
+  if (next.errorLogPath != running.errorLogPath) {
+    try {
+      server::configureErrorLog(next);
     } catch (const std::exception& e) {
       spdlog::error("reload: {}: keeping the running configuration", e.what());
       return std::nullopt;

@@ -42,6 +42,15 @@ std::size_t utf8Length(std::string_view s, std::size_t i) {
   return 0;  // a continuation byte on its own, 0xc0, 0xc1 or 0xf5..0xff
 }
 
+// Copies the bytes from `i` that need no escape, in one append; returns where they end (the
+// next byte to escape, or s.size()).
+std::size_t appendPlainRun(std::string& out, std::string_view s, std::size_t i) {
+  std::size_t run = i;
+  while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
+  out.append(s.data() + i, run - i);
+  return run;
+}
+
 }  // namespace
 
 void appendCombinedEscaped(std::string& out, std::string_view s) {
@@ -51,9 +60,7 @@ void appendCombinedEscaped(std::string& out, std::string_view s) {
   }
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
-    out.append(s.data() + i, run - i);
+    const std::size_t run = appendPlainRun(out, s, i);
     if (run == s.size()) break;
     auto c = static_cast<unsigned char>(s[run]);
     const char esc[4] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
@@ -65,9 +72,7 @@ void appendCombinedEscaped(std::string& out, std::string_view s) {
 void appendJsonEscaped(std::string& out, std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
-    std::size_t run = i;
-    while (run < s.size() && plain(static_cast<unsigned char>(s[run]))) ++run;
-    out.append(s.data() + i, run - i);
+    const std::size_t run = appendPlainRun(out, s, i);
     if (run == s.size()) break;
     auto c = static_cast<unsigned char>(s[run]);
     i = run + 1;

@@ -75,6 +75,13 @@ bool LoopContext::reload(std::shared_ptr<const Config> next) {
   std::shared_ptr<Generation> g;
   try {
     g = std::make_shared<Generation>(loop, std::move(next), std::nullopt, generation_.get());
+    // A new access log file or format: opened before anything changes, so a file that cannot
+    // be opened keeps the running configuration whole.
+    const Config& c = g->config;
+    if (c.accessLog != live_.accessLog || c.accessLogPath != live_.accessLogPath ||
+        c.logFormat != live_.logFormat) {
+      accessLog.configure(c);
+    }
   } catch (const std::exception& e) {
     spdlog::error("reload: {}: keeping the running configuration", e.what());
     return false;

@@ -139,6 +139,34 @@ TEST_CASE("reload: new requests get the new headers and routes, an invalid file 
   CHECK(fresh.request(requestHead("GET", "/index.html")).header("X-Gen") == "4");
 }
 
+TEST_CASE("reload: the access log moves to a new file and format, the error log to a file") {
+  TempRoot logs;
+  const fs::path first = logs.base() / "first.log", second = logs.base() / "second.log";
+  const fs::path errors = logs.base() / "error.log";
+  Reloadable r("access-log = \"" + first.string() + "\"\n");
+  Client c(r.server->port());
+  CHECK(c.request(requestHead("GET", "/index.html")).status == 200);
+  r.reload("access-log = \"" + second.string() + "\"\nlog-format = \"json\"\nerror-log = \"" +
+               errors.string() + "\"\n",
+           "reloading the configuration");  // the last line on stderr: the rest goes to the file
+  // The kept-alive connection's next request is a new one: the new file, as JSON.
+  CHECK(c.request(requestHead("GET", "/index.html?after")).status == 200);
+  const auto logged = [](const fs::path& p, const std::string& needle) {
+    return waitForCount([&p] { return fs::exists(p) ? readWholeFile(p) : std::string(); }, needle, 1);
+  };
+  CHECK(logged(first, "\"GET /index.html HTTP/1.1\" 200 "));
+  CHECK(logged(second, "\"target\":\"/index.html?after\""));
+  CHECK(count(readWholeFile(first), "after") == 0);
+  CHECK(logged(errors, "configuration reloaded"));
+  // A file that cannot be opened keeps everything as it runs (said in the error log, now the file).
+  writeWholeFile(r.file, "access-log = \"" + (logs.base() / "no-such-dir" / "x.log").string() +
+                             "\"\nlog-format = \"json\"\nerror-log = \"" + errors.string() + "\"\n");
+  r.server->signal(SIGHUP);
+  CHECK(logged(errors, "keeping the running configuration"));
+  CHECK(c.request(requestHead("GET", "/index.html?kept")).status == 200);
+  CHECK(logged(second, "\"target\":\"/index.html?kept\""));
+}
+
 TEST_CASE("reload: a proxied request in flight finishes under the settings it started with") {
   ScriptedUpstream upstream;
   ScriptedUpstream::Reply slow = ScriptedUpstream::ok("slow");
