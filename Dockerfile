@@ -5,8 +5,8 @@
 # Your own site: mount it on the document root, e.g.
 #   docker run --rm -p 1234:80 -v "$PWD/site:/srv/www:ro" epserve
 # Options go after the image name and replace the default CMD, e.g.
-#   docker run --rm -p 1234:80 epserve -i 0.0.0.0 -p 80 -r /srv/www --cache-control 'max-age=60'
-# (keep -p 80: the HEALTHCHECK asks port 80). Access log on stdout, everything else on stderr.
+#   docker run --rm -p 1234:80 epserve -i 0.0.0.0 -p 80 -r /srv/www --health-path /healthz --cache-control 'max-age=60'
+# (keep -p 80 and --health-path /healthz: the HEALTHCHECK asks port 80 for /healthz). Access log on stdout, everything else on stderr.
 # Without a Docker engine (these build machines): scripts/test-container.sh builds it with podman.
 
 FROM debian:bookworm-slim AS build
@@ -44,10 +44,11 @@ COPY www /srv/www
 # so the server can read the site and write nothing but /tmp (proxy temp files, --temp-dir).
 USER 65532:65532
 EXPOSE 80
-# epserve-get (built from the same tree) asks for / with HEAD: exit 0 on 2xx/3xx, 1 or 2 otherwise.
+# epserve-get (built from the same tree) asks --health-path with HEAD: exit 0 on 2xx/3xx, 1 or 2
+# otherwise (503 while draining). Exec form: the image has no shell.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
-  CMD ["/usr/local/bin/epserve-get", "-p", "80", "--timeout", "3", "--head", "/"]
+  CMD ["/usr/local/bin/epserve-get", "-p", "80", "--timeout", "3", "--head", "/healthz"]
 # epserve handles SIGTERM itself as PID 1: it finishes responses in flight and exits 0.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/usr/local/bin/epserve"]
-CMD ["-i", "0.0.0.0", "-p", "80", "-r", "/srv/www"]
+CMD ["-i", "0.0.0.0", "-p", "80", "-r", "/srv/www", "--health-path", "/healthz"]

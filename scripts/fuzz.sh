@@ -36,7 +36,7 @@ if ! [[ "$FUZZ_SECONDS" =~ ^[0-9]+$ ]] || [ "$FUZZ_SECONDS" -eq 0 ]; then
   exit 2
 fi
 
-bash scripts/install-deps.sh build-essential cmake libspdlog-dev libcxxopts-dev clang \
+bash scripts/install-deps.sh build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev libtomlplusplus-dev clang \
   libclang-rt-14-dev
 CC=clang CXX=clang++ cmake -S . -B "$BUILD" -DEPSERVE_FUZZ=ON -DEPSERVE_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

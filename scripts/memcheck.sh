@@ -16,7 +16,7 @@ HOST=127.0.0.1
 
 log() { printf '[memcheck] %s\n' "$*" >&2; }
 
-bash scripts/install-deps.sh build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev valgrind curl python3 \
+bash scripts/install-deps.sh build-essential cmake pkg-config libspdlog-dev libcxxopts-dev libc-ares-dev libtomlplusplus-dev valgrind curl python3 \
   netcat-openbsd
 # Sanitizers and valgrind do not mix: this build has none. Debug keeps frames in the reports.
 cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Debug -DEPSERVE_SANITIZE=OFF -DEPSERVE_TESTS=OFF \

@@ -156,10 +156,10 @@ grep -q 'GET /polls/' "$TMP/app.log" || die "uWSGI's log has no request line for
 ! grep -q 'GET /static/' "$TMP/app.log" || die "a /static/ request reached uWSGI"
 log "static: 3 files byte-identical to the collected ones, none seen by uWSGI"
 
-# --- compose.yaml's health check (epserve-get --head /polls/; no systemd timer here: by hand).
+# --- the image's health check (epserve-get --head /healthz; no systemd timer here: by hand).
 timeout 60 podman healthcheck run "$WEB" >"$TMP/health.out" 2>&1 ||
   die "web's health check failed: $(cat "$TMP/health.out")"
-log "web's health check (HEAD /polls/ through the socket): healthy"
+log "web's health check (the image's: HEAD /healthz, answered by epserve): healthy"
 
 # --- stop, as `docker compose stop`: SIGTERM to each PID 1, web first; each must exit 0 well
 # inside the 10 s grace period (a SIGKILL would show as 137).
