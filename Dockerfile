@@ -18,15 +18,17 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY src ./src
 # A non-root user may bind ports below 1024 only with CAP_NET_BIND_SERVICE: a file capability on
-# the binary (Docker lowers ip_unprivileged_port_start to 0 anyway; podman does not). COPY --from
-# keeps the security.capability xattr.
+# the binary (Docker lowers ip_unprivileged_port_start to 0 anyway; podman does not). Permitted
+# only (+p), raised by epserve itself before it binds: an effective (+ep) one makes exec fail
+# where the capability cannot be granted (a Kubernetes pod that drops ALL). COPY --from keeps the
+# security.capability xattr.
 RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DEPSERVE_TESTS=OFF \
  && cmake --build build -j "$(nproc)" --target epserve epserve-get \
  && strip build/epserve build/epserve-get \
  && install -D -m 0755 build/epserve /out/root/usr/local/bin/epserve \
  && install -D -m 0755 build/epserve-get /out/root/usr/local/bin/epserve-get \
- && setcap cap_net_bind_service=+ep /out/root/usr/local/bin/epserve \
- && getcap /out/root/usr/local/bin/epserve | grep -q cap_net_bind_service
+ && setcap cap_net_bind_service=+p /out/root/usr/local/bin/epserve \
+ && getcap /out/root/usr/local/bin/epserve | grep -q 'cap_net_bind_service=p'
 # The run-time root is what the dynamic loader needs and no more: the loader and every library
 # ldd names (libc, libm, libstdc++, libgcc_s, spdlog, fmt, c-ares), copied as files under their
 # own paths, so a new dependency comes along by itself. No shell, no package manager, no

@@ -7,7 +7,7 @@ JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080
 
-.PHONY: all deps test-deps build build-test run test bench soak memcheck fuzz fuzz-regress lint test-container test-stack capture clean
+.PHONY: all deps test-deps build build-test run test bench soak memcheck fuzz fuzz-regress lint test-container test-stack test-k8s capture clean
 
 all: build
 
@@ -64,6 +64,11 @@ test-container: build
 test-stack:
 	@bash scripts/install-deps.sh podman-compose curl iproute2
 	bash scripts/test-stack.sh
+
+# Renders deploy/k8s (kubectl kustomize) and plays it with podman kube play (after test-container).
+test-k8s:
+	@bash scripts/install-deps.sh curl iproute2
+	bash scripts/test-k8s.sh
 
 # Leaves capture/epserve.pcapng, a GET of /index.html and of a missing path, for Wireshark.
 capture: build

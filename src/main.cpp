@@ -3,14 +3,18 @@
 // the ones systemd passed in), then runs the server until SIGINT/SIGTERM; SIGHUP re-reads the
 // command line and its --config file, SIGUSR1 reopens the log files.
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <optional>
@@ -49,6 +53,25 @@ void raiseDescriptorLimit(const server::Config& config) {
   if (lim.rlim_cur < config.maxConnections + 64) {
     spdlog::warn("descriptor limit {} is below --max-connections {}: connections beyond it are "
                  "shed", lim.rlim_cur, config.maxConnections);
+  }
+}
+
+// The container image's binary carries CAP_NET_BIND_SERVICE as a permitted-only file capability
+// (+p, not +ep): an effective file capability makes exec fail outright (EPERM) where the
+// capability cannot be granted, e.g. a Kubernetes pod that drops ALL, while a permitted one is
+// simply absent there. So the process raises it into its effective set itself, when it has it,
+// before it binds a port below 1024. Without the capability (a plain install, or such a pod on
+// port 8080) this does nothing.
+void raiseBindCapability() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3]{};
+  if (::syscall(SYS_capget, &header, data) != 0) return;
+  constexpr unsigned kWord = CAP_NET_BIND_SERVICE / 32;
+  constexpr std::uint32_t kBit = 1U << (CAP_NET_BIND_SERVICE % 32);
+  if ((data[kWord].permitted & kBit) == 0 || (data[kWord].effective & kBit) != 0) return;
+  data[kWord].effective |= kBit;
+  if (::syscall(SYS_capset, &header, data) != 0) {
+    spdlog::warn("could not raise CAP_NET_BIND_SERVICE: {}", std::strerror(errno));
   }
 }
 
@@ -366,6 +389,7 @@ int main(int argc, char** argv) {
       const server::LogFile probe(config.accessLogPath, STDOUT_FILENO, "access log");
     }
     raiseDescriptorLimit(config);
+    raiseBindCapability();
     reactor::Fd root = fs::Resolver::openRoot(config.root);
     const bool shared = config.workers > 1;
     const bool activated = !inherited.empty();
