@@ -110,12 +110,19 @@ statuses=$(sed -E 's/.*"GET \/media\/seek\.webm HTTP\/1\.1" ([0-9]{3}) ([0-9]+) 
 bad=$(grep -vE '^(206|304)$' <<<"$statuses" || true)
 [ -z "$bad" ] || fail "the video was answered with $(paste -sd' ' <<<"$bad"):"$'\n'"$video_lines"
 ranged=$(grep -c '^206$' <<<"$statuses" || true)
-# With preload=metadata and a file of a few MB, Chromium fetches what each seek needs with a
-# range request of its own: one 206 for the metadata and at least one more per seek.
-[ "$ranged" -ge 3 ] || fail "fewer than 3 206 responses for the video:"$'\n'"$video_lines"
 first_bytes=$(grep -m 1 '" 206 ' <<<"$video_lines" | sed -E 's/.*" 206 ([0-9]+) .*/\1/')
 [ "$first_bytes" -gt 0 ] && [ "$first_bytes" -le "$VIDEO_SIZE" ] ||
   fail "the first 206 for the video sent '$first_bytes' bytes"
+# With preload=metadata and a file of a few MB, Chromium fetches what each seek needs with a
+# range request of its own: one 206 for the metadata and at least one more per seek. When the
+# first 206 got the whole file to it before it cancelled (a fast, quiet machine: seen once in
+# four runs), it holds the video in its cache and revalidates for each seek instead: 304s.
+if [ "$first_bytes" -eq "$VIDEO_SIZE" ]; then
+  [ "$(wc -l <<<"$statuses")" -ge 3 ] ||
+    fail "fewer than 3 requests for the video (whole file cached):"$'\n'"$video_lines"
+else
+  [ "$ranged" -ge 3 ] || fail "fewer than 3 206 responses for the video:"$'\n'"$video_lines"
+fi
 pass "epserve: the video was served as $(wc -l <<<"$video_lines") range response(s):" \
   "$(paste -sd' ' <<<"$statuses") (first 206 sent $first_bytes of $VIDEO_SIZE bytes)"
 echo "video-seek: all checks passed"
