@@ -4,7 +4,6 @@
 // command line and its --config file, SIGUSR1 reopens the log files.
 #include <fcntl.h>
 #include <linux/capability.h>
-#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -275,13 +274,8 @@ void runWorkers(const server::Config& config, reactor::Fd root,
                 std::vector<WorkerListeners> listeners, bool activated,
                 const reactor::SystemdNotifier& notifier, server::Metrics& metrics,
                 reactor::Fd metricsListener) {
-  sigset_t set;
-  ::sigemptyset(&set);
-  ::sigaddset(&set, SIGINT);
-  ::sigaddset(&set, SIGTERM);
-  ::sigaddset(&set, SIGHUP);
-  ::sigaddset(&set, SIGUSR1);
-  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);  // inherited by the workers
+  // Blocked since main began (inherited by the workers); this thread takes them with sigtimedwait.
+  const sigset_t set = reactor::SignalWatcher::controlSignals();
   ::signal(SIGPIPE, SIG_IGN);
 
   std::vector<std::unique_ptr<reactor::EventLoop>> loops;
@@ -363,13 +357,7 @@ int main(int argc, char** argv) {
   // Held from here on: the port accepts connections as soon as it is bound, before the loop's
   // signal watcher exists, and a SIGTERM, SIGINT, SIGHUP or SIGUSR1 in between must wait for it
   // (seen: a test that signalled a just-started server got it killed by the default action).
-  sigset_t controlSignals;
-  ::sigemptyset(&controlSignals);
-  ::sigaddset(&controlSignals, SIGINT);
-  ::sigaddset(&controlSignals, SIGTERM);
-  ::sigaddset(&controlSignals, SIGHUP);
-  ::sigaddset(&controlSignals, SIGUSR1);  // logrotate's postrotate
-  ::pthread_sigmask(SIG_BLOCK, &controlSignals, nullptr);
+  reactor::SignalWatcher::blockControlSignals();
   // Both read (and clear) the environment: before any thread exists.
   std::vector<reactor::InheritedListener> inherited;
   try {

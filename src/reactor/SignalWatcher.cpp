@@ -1,6 +1,7 @@
 // signalfd-based signal delivery: see SignalWatcher.h.
 #include "reactor/SignalWatcher.h"
 
+#include <pthread.h>
 #include <sys/signalfd.h>
 
 #include <cerrno>
@@ -13,6 +14,22 @@ namespace {
 void noop(int) {}
 }  // namespace
 
+namespace {
+constexpr int kControlSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGUSR1};
+}  // namespace
+
+sigset_t SignalWatcher::controlSignals() {
+  sigset_t set;
+  ::sigemptyset(&set);
+  for (int sig : kControlSignals) ::sigaddset(&set, sig);
+  return set;
+}
+
+void SignalWatcher::blockControlSignals() {
+  const sigset_t set = controlSignals();
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
 SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal)
     : loop_(loop), onSignal_(std::move(onSignal)) {
   // MSG_NOSIGNAL does not cover sendfile(); ignoring SIGPIPE does.
@@ -22,17 +39,9 @@ SignalWatcher::SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal)
   struct sigaction sa {};
   sa.sa_handler = noop;
   ::sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGHUP, &sa, nullptr);
-  ::sigaction(SIGUSR1, &sa, nullptr);
+  for (int sig : kControlSignals) ::sigaction(sig, &sa, nullptr);
 
-  sigset_t set;
-  ::sigemptyset(&set);
-  ::sigaddset(&set, SIGINT);
-  ::sigaddset(&set, SIGTERM);
-  ::sigaddset(&set, SIGHUP);  // a reload, not the end of the process
-  ::sigaddset(&set, SIGUSR1);
+  const sigset_t set = controlSignals();
   if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) {
     throw std::system_error(errno, std::generic_category(), "sigprocmask");
   }

@@ -3,6 +3,7 @@
 // container.
 #pragma once
 
+#include <csignal>
 #include <functional>
 
 #include "reactor/EventLoop.h"
@@ -12,6 +13,13 @@ namespace epserve::reactor {
 
 class SignalWatcher final : public IoHandler {
  public:
+  // The signals the server acts on: SIGINT, SIGTERM, SIGHUP (a reload) and SIGUSR1 (reopen logs).
+  static sigset_t controlSignals();
+  // Blocks them for the calling thread (and the threads it starts): they stay pending until a
+  // watcher's signalfd or a sigwait takes them, instead of their default action ending the
+  // process.
+  static void blockControlSignals();
+
   // Blocks SIGINT/SIGTERM/SIGHUP/SIGUSR1 for the process and watches them; `onSignal` gets the
   // signal number.
   SignalWatcher(EventLoop& loop, std::function<void(int)> onSignal);
