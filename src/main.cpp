@@ -202,6 +202,20 @@ std::optional<Reload> prepareReload(const server::Config& running, bool activate
   return r;
 }
 
+// A SIGHUP: the settings read and checked again, then handed to `apply` (true: they now run),
+// framed for systemd by RELOADING=1 and READY=1 (the STATUS line stays the start-up one).
+template <typename Apply>
+void reloadWith(std::shared_ptr<const server::Config>& running, bool activated,
+                const reactor::SystemdNotifier& notifier, Apply apply) {
+  notifier.notify("RELOADING=1");
+  std::optional<Reload> r = prepareReload(*running, activated);
+  if (r && apply(*r)) {
+    running = r->config;
+    spdlog::default_logger()->set_level(running->logLevel);
+  }
+  notifier.notify("READY=1");
+}
+
 // --metrics-listen: the first loop answers /metrics, with every loop's figures (registered
 // before any loop runs).
 void setUpMetrics(server::Metrics& metrics, reactor::Fd metricsListener,
@@ -241,16 +255,12 @@ void runSingle(const server::Config& config, reactor::Fd root, WorkerListeners l
     }
     if (sig == SIGHUP) {
       spdlog::info("received SIGHUP, reloading the configuration");
-      notifier.notify("RELOADING=1");
-      std::optional<Reload> r = prepareReload(*running, activated);
-      reactor::Fd newListener = r && !r->listeners.empty() ? std::move(r->listeners.front())
-                                                             : reactor::Fd();
-      if (r && server.reload(r->config, std::move(newListener))) {
-        running = r->config;
-        spdlog::default_logger()->set_level(running->logLevel);
+      reloadWith(running, activated, notifier, [&server](Reload& r) {
+        reactor::Fd listener = r.listeners.empty() ? reactor::Fd() : std::move(r.listeners.front());
+        if (!server.reload(r.config, std::move(listener))) return false;
         spdlog::info("configuration reloaded");
-      }
-      notifier.notify("READY=1\nSTATUS=serving");
+        return true;
+      });
       return;
     }
     spdlog::info("received {}, shutting down", signalName(sig));
@@ -330,20 +340,14 @@ void runWorkers(const server::Config& config, reactor::Fd root,
     }
     if (stopping) continue;  // draining: nothing new is served that could use it
     spdlog::info("received SIGHUP, reloading the configuration of {} workers", servers.size());
-    notifier.notify("RELOADING=1");
-    std::optional<Reload> r = prepareReload(*running, activated);
-    if (!r) {
-      notifier.notify("READY=1");
-      continue;
-    }
-    for (std::size_t i = 0; i < servers.size(); ++i) {
-      servers[i]->requestReload(r->config, r->listeners.empty() ? reactor::Fd()
-                                                                : std::move(r->listeners[i]));
-    }
-    running = r->config;
-    spdlog::default_logger()->set_level(running->logLevel);
-    spdlog::info("configuration handed to the workers");
-    notifier.notify("READY=1");
+    reloadWith(running, activated, notifier, [&servers](Reload& r) {
+      for (std::size_t i = 0; i < servers.size(); ++i) {
+        servers[i]->requestReload(r.config, r.listeners.empty() ? reactor::Fd()
+                                                                : std::move(r.listeners[i]));
+      }
+      spdlog::info("configuration handed to the workers");
+      return true;
+    });
   }
   for (auto& t : threads) t.join();
 }
