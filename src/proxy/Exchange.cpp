@@ -450,7 +450,8 @@ void Exchange::headReceived() {
 }
 
 void Exchange::logAccess(int status, std::uint64_t bodyBytes) {
-  ctx_.stats.requestDone(req_.methodKind, status, bodyBytes, ctx_.loop.now() - req_.receivedAt);
+  const reactor::Millis duration = ctx_.loop.now() - req_.started;
+  ctx_.stats.requestDone(req_.methodKind, status, bodyBytes, duration);
   server::AccessLog& log = ctx_.accessLog;
   if (!log.enabled()) return;
   server::AccessEntry e;
@@ -463,7 +464,7 @@ void Exchange::logAccess(int status, std::uint64_t bodyBytes) {
   e.userAgent = req_.userAgent;
   e.upstream = label();
   e.upstreamMillis = ctx_.loop.now() - startedAt_;
-  e.durationMillis = ctx_.loop.now() - req_.started;
+  e.durationMillis = duration;
   log.log(req_.peer, e, ctx_.loop.wallMillis());
 }
 

@@ -68,12 +68,12 @@ struct ExchangeRequest {
   std::string upgrade;
   // For the access log.
   std::string method, target, referer, userAgent;
-  // For the metrics: the method, and the loop time the request head began to arrive.
-  http::Method methodKind = http::Method::Other;
-  reactor::Millis receivedAt = 0;
+  http::Method methodKind = http::Method::Other;  // for the metrics
   std::string pathInfo;  // the routed (decoded, normalised) path, for uwsgi's PATH_INFO
   reactor::SocketAddress peer;
-  reactor::Millis started = 0;  // the client's first byte of it, on the loop's clock
+  // The client's first byte of it, on the loop's clock: the access log's and the metrics'
+  // request duration.
+  reactor::Millis started = 0;
 };
 
 class Exchange final : private reactor::ConnectHandler, private UpstreamUser, private ResolveWaiter {

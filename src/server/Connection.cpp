@@ -343,11 +343,8 @@ bool Connection::consumeBody() {
       return false;
     }
     stream_.output().truncate(heldMark_);  // the held reply is replaced by the error
-    if (r == http::BodyDecoder::Result::Error) {
-      failRequest(Status::BadRequest, kBadChunkedBody);
-    } else {
-      failRequest(Status::ContentTooLarge, ctx_.bodyTooLargeReason());
-    }
+    failBody(r == http::BodyDecoder::Result::Error ? Status::BadRequest
+                                                   : Status::ContentTooLarge);
     return false;
   }
   if (r == http::BodyDecoder::Result::NeedMore) return false;
@@ -356,6 +353,13 @@ bool Connection::consumeBody() {
   scanned_ = 0;
   restartDeadline_ = true;
   return true;
+}
+
+void Connection::failBody(Status status) {
+  std::string_view reason;  // a 408 (the body stalled) says what its default sentence says
+  if (status == Status::BadRequest) reason = kBadChunkedBody;
+  if (status == Status::ContentTooLarge) reason = ctx_.bodyTooLargeReason();
+  failRequest(status, reason);
 }
 
 void Connection::failRequest(Status status, std::string_view reason) {
@@ -513,7 +517,6 @@ void Connection::startProxy(const http::Request& req, std::size_t headLength, st
   }
   r.versionMinor = req.versionMinor;
   r.methodKind = req.method;
-  r.receivedAt = requestStart_;
   r.headRequest = req.method == http::Method::Head;
   r.idempotent = req.method == http::Method::Get || req.method == http::Method::Head ||
                  req.method == http::Method::Options || req.method == http::Method::Put ||
@@ -589,11 +592,8 @@ bool Connection::bufferBody() {
   }
   if (result == http::BodyDecoder::Result::Error ||
       body_.dataBytes() > gen_->config.maxBodySize) {
-    if (result == http::BodyDecoder::Result::Error) {
-      failRequest(Status::BadRequest, kBadChunkedBody);
-    } else {
-      failRequest(Status::ContentTooLarge, ctx_.bodyTooLargeReason());
-    }
+    failBody(result == http::BodyDecoder::Result::Error ? Status::BadRequest
+                                                        : Status::ContentTooLarge);
     return false;
   }
   if (result == http::BodyDecoder::Result::NeedMore) return false;
@@ -698,10 +698,7 @@ void Connection::failStreamedBody(Status status) {
     close();
     return;
   }
-  std::string_view reason;  // the same sentences as for a buffered body
-  if (status == Status::BadRequest) reason = kBadChunkedBody;
-  if (status == Status::ContentTooLarge) reason = ctx_.bodyTooLargeReason();
-  failRequest(status, reason);
+  failBody(status);
 }
 
 void Connection::postSelf() {

@@ -114,6 +114,10 @@ class Connection final : public reactor::IoHandler,
   void handleRequest(const http::Request& req, std::size_t headLength);
   // `reason` (static text) says what was wrong; empty for the status's default sentence.
   void failRequest(http::Status status, std::string_view reason = {});
+  // failRequest for a request body that broke off: 400 (bad chunked framing), 413 (over
+  // --max-body-size) or 408 (stalled), each with its sentence. The one mapping for buffered,
+  // discarded and streamed bodies.
+  void failBody(http::Status status);
   // `logged` false: no access-log line (health checks, unless --log-health on).
   void queueReply(Reply& reply, const http::Request* req, bool logged = true);
   bool backlogged() const;
