@@ -61,10 +61,7 @@ bool HopByHopFilter::namedByConnection(std::string_view name) const {
 }
 
 bool HopByHopFilter::isHopByHop(std::string_view name) const {
-  for (std::string_view fixed : kAlwaysHopByHop) {
-    if (equalsIgnoreCase(fixed, name)) return true;
-  }
-  return namedByConnection(name);
+  return isOneOfIgnoreCase(kAlwaysHopByHop, name) || namedByConnection(name);
 }
 
 std::size_t endToEndSize(std::span<const Header> fields) {

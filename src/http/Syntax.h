@@ -113,6 +113,16 @@ inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Whether `name` is one of the field names `names`, in any case (the fixed lists of fields a
+// writer drops or replaces).
+template <std::size_t N>
+bool isOneOfIgnoreCase(const std::array<std::string_view, N>& names, std::string_view name) {
+  for (std::string_view n : names) {
+    if (equalsIgnoreCase(n, name)) return true;
+  }
+  return false;
+}
+
 // `v` without leading and trailing OWS (RFC 9110 §5.6.3).
 constexpr std::string_view trimOws(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
