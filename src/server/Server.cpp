@@ -43,14 +43,9 @@ Server::Server(reactor::EventLoop& loop, const Config& config, fs::Resolver reso
       drainRequest_(loop, [this] { beginDrain(); }) {
   loop.addTimeoutList(&shutdownTimeout_);
   loop.addTimeoutList(&delayTimeout_);
-  auto onAccept = [this](reactor::Fd fd, const reactor::SocketAddress& peer) {
-    accept(std::move(fd), peer);
-  };
-  acceptor_ = std::make_unique<reactor::Acceptor>(loop, std::move(listeners.at(0)), onAccept,
-                                                  sharing);
+  acceptor_ = siteAcceptor(std::move(listeners.at(0)), sharing);
   for (std::size_t i = 1; i < listeners.size(); ++i) {
-    moreAcceptors_.push_back(
-        std::make_unique<reactor::Acceptor>(loop, std::move(listeners[i]), onAccept, sharing));
+    moreAcceptors_.push_back(siteAcceptor(std::move(listeners[i]), sharing));
   }
   ctx_.setShedCounter(&acceptor_->shed());
 }
@@ -61,6 +56,14 @@ Server::~Server() {
 }
 
 void Server::run() { ctx_.loop.run(); }
+
+std::unique_ptr<reactor::Acceptor> Server::siteAcceptor(reactor::Fd listener,
+                                                       reactor::Acceptor::Sharing sharing) {
+  return std::make_unique<reactor::Acceptor>(
+      ctx_.loop, std::move(listener),
+      [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); },
+      sharing);
+}
 
 const Metrics::Published& Server::publishedMetrics() const { return ctx_.publishedMetrics(); }
 
@@ -153,16 +156,13 @@ bool Server::reload(std::shared_ptr<const Config> next, reactor::Fd listener) {
   for (Connection* c : free_) c->settle();
   if (listener) {
     acceptor_->onEvents(EPOLLIN);  // what the old listener has queued is accepted, not reset
-    auto acceptor = std::make_unique<reactor::Acceptor>(
-        ctx_.loop, std::move(listener),
-        [this](reactor::Fd fd, const reactor::SocketAddress& peer) { accept(std::move(fd), peer); });
+    auto acceptor = siteAcceptor(std::move(listener), reactor::Acceptor::Sharing::Own);
     // The metrics page must stop reading the old acceptor's count before it goes (it restarts
     // from 0 with the new listener).
     ctx_.setShedCounter(&acceptor->shed());
     acceptor_ = std::move(acceptor);
   }
   return true;
-
 }
 
 void Server::beginDrain() {

@@ -61,6 +61,9 @@ class Server final : private reactor::TimeoutHandler, private ConnectionOwner {
   void requestDrain() { drainRequest_.notify(); }
 
  private:
+  // An acceptor whose connections are the site's (served by accept()).
+  std::unique_ptr<reactor::Acceptor> siteAcceptor(reactor::Fd listener,
+                                                 reactor::Acceptor::Sharing sharing);
   void accept(reactor::Fd fd, const reactor::SocketAddress& peer,
               Connection::Purpose purpose = Connection::Purpose::Site);
   void refuse(int fd, const reactor::SocketAddress& peer);
