@@ -115,11 +115,12 @@ first_bytes=$(grep -m 1 '" 206 ' <<<"$video_lines" | sed -E 's/.*" 206 ([0-9]+) 
   fail "the first 206 for the video sent '$first_bytes' bytes"
 # With preload=metadata and a file of a few MB, Chromium fetches what each seek needs with a
 # range request of its own: one 206 for the metadata and at least one more per seek. When the
-# first 206 got the whole file to it before it cancelled (a fast, quiet machine: seen once in
-# four runs), it holds the video in its cache and revalidates for each seek instead: 304s.
+# first 206 got the whole file to it before it cancelled (a fast, quiet machine), it holds the
+# video in its cache and seeks in that copy after revalidating it: one 304 or several (seen: 1
+# and 5), never a second body. The seeks themselves are checked above, from the page's reports.
 if [ "$first_bytes" -eq "$VIDEO_SIZE" ]; then
-  [ "$(wc -l <<<"$statuses")" -ge 3 ] ||
-    fail "fewer than 3 requests for the video (whole file cached):"$'\n'"$video_lines"
+  [ "$(grep -c '^304$' <<<"$statuses" || true)" -ge 1 ] ||
+    fail "the whole file went out once and its cached copy was never revalidated:"$'\n'"$video_lines"
 else
   [ "$ranged" -ge 3 ] || fail "fewer than 3 206 responses for the video:"$'\n'"$video_lines"
 fi
