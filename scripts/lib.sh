@@ -65,3 +65,23 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
   return "$status"
 }
+
+# use_podman_sandbox REPO: rootful podman as these build machines allow it, set up by
+# shared/container/podman-sandbox.sh beside the repository (CI lays shared/ there); exports the
+# CONTAINERS_CONF it prints. Dies when the script is missing or fails.
+use_podman_sandbox() {
+  local sandbox
+  sandbox="$(dirname "$1")/shared/container/podman-sandbox.sh"
+  [[ -f $sandbox ]] || die "no $sandbox (it sets up rootful podman on these machines)"
+  CONTAINERS_CONF=$(timeout 900 bash "$sandbox" | tail -n 1) || die "podman-sandbox.sh failed"
+  export CONTAINERS_CONF
+}
+
+# container_status ENGINE CONTAINER FIELD: the first value of FIELD (Uid, CapEff, ...) in its
+# PID 1's /proc status, read from the host (a rootful engine's container PIDs are host PIDs; the
+# epserve image has no shell to ask). Empty when it cannot be read.
+container_status() {
+  local pid
+  pid=$(timeout 30 "$1" inspect -f '{{.State.Pid}}' "$2") || return 0
+  awk -v f="$3:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null || true
+}

@@ -63,11 +63,8 @@ if command -v docker >/dev/null && timeout 20 docker info >/dev/null 2>&1; then
   # Docker runs the HEALTHCHECK on its own timer; a short interval lets the test see it.
   RUN_FLAGS=(--health-interval 1s --health-start-period 0s)
 else
-  SANDBOX="$(dirname "$REPO")/shared/container/podman-sandbox.sh"
-  [ -f "$SANDBOX" ] || die "no Docker engine and no $SANDBOX"
-  log "no Docker engine: podman via $SANDBOX"
-  CONTAINERS_CONF=$(timeout 900 bash "$SANDBOX" | tail -n 1) || die "podman-sandbox.sh failed"
-  export CONTAINERS_CONF
+  log "no Docker engine: podman via the sandbox script beside the repository"
+  use_podman_sandbox "$REPO"
   ENGINE=podman
   # --format docker keeps HEALTHCHECK (OCI images have none); no registry here: never pull.
   BUILD_FLAGS=(--format docker --pull=never)
@@ -181,10 +178,8 @@ timeout 30 "$EPSERVE_GET" -p "$HOST_PORT" --timeout 5 /missing >/dev/null 2>&1 |
 [ "$rc" = 1 ] || die "epserve-get /missing exited $rc, expected 1 (4xx)"
 log "epserve-get: / and /favicon.ico -> exit 0 with the files, /missing -> exit 1"
 
-# The server runs as the unprivileged user, bound to port 80 inside. The image has no shell:
-# read its PID 1's status from the host (a rootful engine's container PIDs are host PIDs).
-pid=$(timeout 30 "$ENGINE" inspect -f '{{.State.Pid}}' "$NAME")
-uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+# The server runs as the unprivileged user, bound to port 80 inside.
+uid=$(container_status "$ENGINE" "$NAME" Uid)
 [ "$uid" = "${IMAGE_USER%%:*}" ] || die "the server runs as uid '$uid', not ${IMAGE_USER%%:*}"
 log "server runs as uid $uid on port 80"
 

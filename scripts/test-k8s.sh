@@ -37,10 +37,7 @@ trap 'exit 130' INT TERM
 # (another package) is used as it is.
 command -v kubectl >/dev/null || bash "$REPO/scripts/install-deps.sh" kubernetes-client
 command -v curl >/dev/null || die "curl is not installed"
-SANDBOX="$(dirname "$REPO")/shared/container/podman-sandbox.sh"
-[ -f "$SANDBOX" ] || die "no $SANDBOX"
-CONTAINERS_CONF=$(timeout 900 bash "$SANDBOX" | tail -n 1) || die "podman-sandbox.sh failed"
-export CONTAINERS_CONF
+use_podman_sandbox "$REPO"
 log "kubectl $(kubectl version --client 2>/dev/null | head -n 1 | tr -d '\n'); $(podman --version)"
 if ss -Htln "( sport = :$PORT )" 2>/dev/null | grep -q .; then die "127.0.0.1:$PORT is in use"; fi
 if ! timeout 60 podman image exists "$IMAGE"; then
@@ -78,10 +75,9 @@ READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
 cmp -s "$TMP/body" "$REPO/www/index.html" || die "the pod's / differs from www/index.html"
 log "podman kube play: ready (/healthz 200 ok) ${READY_MS} ms after play; / is www/index.html"
 
-pid=$(timeout 30 podman inspect -f '{{.State.Pid}}' "$CONTAINER")
-uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+uid=$(container_status podman "$CONTAINER" Uid)
 [ "$uid" = 65532 ] || die "the pod's epserve runs as uid '$uid', not 65532"
-caps=$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+caps=$(container_status podman "$CONTAINER" CapEff)
 [ "$caps" = 0000000000000000 ] || die "the pod's epserve has capabilities $caps"
 [ "$(timeout 30 podman inspect -f '{{.HostConfig.ReadonlyRootfs}}' "$CONTAINER")" = true ] ||
   die "the pod's root filesystem is writable"

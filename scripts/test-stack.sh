@@ -63,10 +63,7 @@ command -v podman-compose >/dev/null ||
 if ss -Htln "( sport = :$HOST_PORT )" 2>/dev/null | grep -q .; then
   die "127.0.0.1:$HOST_PORT is already in use (set HOST_PORT)"
 fi
-SANDBOX="$(dirname "$REPO")/shared/container/podman-sandbox.sh"
-[ -f "$SANDBOX" ] || die "no $SANDBOX (it sets up rootful podman on these machines)"
-CONTAINERS_CONF=$(timeout 900 bash "$SANDBOX" | tail -n 1) || die "podman-sandbox.sh failed"
-export CONTAINERS_CONF
+use_podman_sandbox "$REPO"
 log "podman-compose $(podman-compose version 2>/dev/null | sed -n 's/^podman-composer* version *//p' | head -n 1) on $(timeout 20 podman --version)"
 
 # podman-compose goes on after a failed step and exits 0: its "exit code: N" lines tell.
@@ -100,11 +97,8 @@ wait_until 300 0.2 polls_ready || die "GET $BASE/polls/ is not 200 within 60 s"
 READY_TIME=$(secs_since "$t0")
 log "up: $APP and $WEB running, /polls/ answering ${READY_TIME} s after up"
 
-# The epserve image has no shell: read each PID 1's status from the host (rootful podman's
-# container PIDs are host PIDs).
 for c in "$APP" "$WEB"; do
-  pid=$(timeout 30 podman inspect -f '{{.State.Pid}}' "$c")
-  uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+  uid=$(container_status podman "$c" Uid)
   if [ -z "$uid" ] || [ "$uid" = 0 ]; then die "PID 1 of $c runs as uid '$uid'"; fi
 done
 log "both run as non-root users (PID 1 of each)"
