@@ -2,7 +2,7 @@
 # Both install whatever Debian packages are missing first.
 
 BUILD_DEPS := build-essential cmake pkg-config libspdlog-dev libcxxopts-dev doctest-dev libc-ares-dev libtomlplusplus-dev
-TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk prometheus podman-compose logrotate systemd strace
+TEST_DEPS  := curl netcat-openbsd telnet tmux chromium tshark brotli procps iproute2 ffmpeg gunicorn python3-websockets uwsgi uwsgi-plugin-python3 python3-django wrk prometheus podman-compose logrotate systemd strace python3-yaml
 JOBS       ?= $(shell nproc)
 ADDR       ?= 127.0.0.1
 PORT       ?= 8080
@@ -65,10 +65,12 @@ test-stack:
 	@bash scripts/install-deps.sh podman-compose curl iproute2
 	bash scripts/test-stack.sh
 
-# Renders deploy/k8s (kubectl kustomize) and plays it with podman kube play (after test-container).
+# Renders deploy/k8s and deploy/k8s/django (kubectl kustomize) and plays them with podman kube
+# play (after test-container and test-stack, whose images they run).
 test-k8s:
-	@bash scripts/install-deps.sh curl iproute2
+	@bash scripts/install-deps.sh curl iproute2 python3-yaml
 	bash scripts/test-k8s.sh
+	bash scripts/test-k8s-django.sh
 
 # Leaves capture/epserve.pcapng, a GET of /index.html and of a missing path, for Wireshark.
 capture: build

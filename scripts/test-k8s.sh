@@ -16,7 +16,7 @@ BASE="http://127.0.0.1:$PORT"
 
 CONTAINER=epserve-pod-0-epserve  # podman names it POD-CONTAINER
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/epserve-k8s.XXXXXX")
-PLAYED=no
+PLAYED=no CONFIG_VOLUME=
 
 log() { printf '[test-k8s] %s\n' "$*"; }
 cleanup() {
@@ -27,6 +27,8 @@ cleanup() {
     timeout 20 podman logs "$CONTAINER" 2>&1 | tail -n 20 >&2
   fi
   [ "$PLAYED" = no ] || timeout 60 podman kube down "$TMP/play.yaml" >/dev/null 2>&1
+  # kube down leaves the ConfigMap's volume; this run made it (it did not exist before).
+  [ -z "$CONFIG_VOLUME" ] || timeout 60 podman volume rm "$CONFIG_VOLUME" >/dev/null 2>&1
   rm -rf "$TMP"
   exit "$status"
 }
@@ -62,6 +64,8 @@ log "kubectl kustomize deploy/k8s: ConfigMap, Deployment (3 replicas, probes on 
 # --- played with podman.
 timeout 60 kubectl kustomize "$REPO/tests/stack/k8s" >"$TMP/play.yaml" 2>"$TMP/kustomize.err" ||
   die "kubectl kustomize tests/stack/k8s: $(cat "$TMP/kustomize.err")"
+cm=$(sed -n 's/^  name: \(epserve-config-.*\)$/\1/p' "$TMP/play.yaml" | head -n 1)
+timeout 30 podman volume exists "$cm" || CONFIG_VOLUME=$cm
 t0=$(date +%s%N)
 PLAYED=yes
 timeout 120 podman kube play "$TMP/play.yaml" >"$TMP/play.out" 2>&1 ||
