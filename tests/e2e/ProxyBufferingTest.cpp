@@ -190,7 +190,7 @@ TEST_CASE("proxy: the upstream's X-Accel-Buffering and server-sent events choose
   }
 }
 
-TEST_CASE("proxy: --proxy-max-temp-file bounds the spool file; beyond it the upstream waits") {
+TEST_CASE("proxy: --proxy-max-temp-file bounds the spool file, beyond it the upstream waits") {
   constexpr std::uint64_t kBody = 128 * kMiB;
   constexpr std::uint64_t kMaxFile = 8 * kMiB;
   BulkUpstream::Options o;

@@ -13,7 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST_CASE("proxy: a request under the prefix goes upstream; the rest is served from the root") {
+TEST_CASE("proxy: a request under the prefix goes upstream, the rest is served from the root") {
   ProxiedRoot p;
   p.upstream.push(ScriptedUpstream::ok("from upstream", "X-App: yes\r\n"));
   Client c = p.connect();

@@ -70,7 +70,7 @@ TEST_CASE("proxy: an HTTP/1.0 client gets an unknown-length body delimited by th
   CHECK(all.substr(all.find("\r\n\r\n") + 4) == "old client");
 }
 
-TEST_CASE("proxy: HEAD, 204 and 304 carry no body; HEAD keeps the upstream's length") {
+TEST_CASE("proxy: HEAD, 204 and 304 carry no body, HEAD keeps the upstream's length") {
   ProxiedRoot p;
   p.upstream.push(raw("HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n"));
   p.upstream.push(raw("HTTP/1.1 204 No Content\r\n\r\n"));

@@ -186,7 +186,7 @@ TEST_CASE("reload: a proxied request in flight finishes under the settings it st
   CHECK(next.header("X-Gen") == "2");
 }
 
-TEST_CASE("reload: a new port listens before the old one closes; its connections carry on") {
+TEST_CASE("reload: a new port listens before the old one closes, its connections carry on") {
   TempRoot t;
   const fs::path file = t.base() / "epserve.toml";
   const std::uint16_t p1 = freePort();

@@ -381,7 +381,7 @@ TEST_CASE("config: a bad proxy flag is one line naming the flag and the value, e
   }
 }
 
-TEST_CASE("config: --resolver lists name servers; none means the system's") {
+TEST_CASE("config: --resolver lists name servers, none means the system's") {
   CommandLine none = parse({});
   REQUIRE(none.config);
   CHECK(none.config->resolvers.empty());

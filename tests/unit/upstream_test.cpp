@@ -106,7 +106,7 @@ TEST_CASE("upstream: addresses and unix sockets are fixed servers, taken in turn
   CHECK(u.pick(0, tried)->label == "127.0.0.1:8001");  // down, but the last one left
 }
 
-TEST_CASE("upstream: a host name is looked up at once; a request meanwhile waits for it") {
+TEST_CASE("upstream: a host name is looked up at once, a request meanwhile waits for it") {
   Fixture f;
   f.dns.set("app.test", {"127.0.0.7", "127.0.0.8"});
   f.dns.setDelay(100ms);
