@@ -85,3 +85,21 @@ container_status() {
   pid=$(timeout 30 "$1" inspect -f '{{.State.Pid}}' "$2") || return 0
   awk -v f="$3:" '$1 == f { print $2 }' "/proc/$pid/status" 2>/dev/null || true
 }
+
+# kube_teardown STATUS PLAY_YAML PLAYED CONFIG_VOLUME CONTAINER...: the end of a `podman kube play`
+# test. After a failure that got as far as playing, it shows each container's last log lines;
+# then, if the test played, it runs kube down; and it removes the ConfigMap volume when this run
+# made it (kube down leaves it behind; empty CONFIG_VOLUME = keep).
+kube_teardown() {
+  local status=$1 play=$2 played=$3 volume=$4 c
+  shift 4
+  if [ "$status" != 0 ] && [ "$played" = yes ]; then
+    for c in "$@"; do
+      echo "--- $c log (last 20 lines)" >&2
+      timeout 20 podman logs "$c" 2>&1 | tail -n 20 >&2
+    done
+  fi
+  [ "$played" = no ] || timeout 60 podman kube down "$play" >/dev/null 2>&1
+  [ -z "$volume" ] || timeout 60 podman volume rm "$volume" >/dev/null 2>&1
+  return 0
+}

@@ -30,17 +30,9 @@ PLAYED=no CONFIG_VOLUME=
 
 log() { printf '[test-k8s-django] %s\n' "$*"; }
 cleanup() {
-  local status=$? c
+  local status=$?
   set +e
-  if [ "$status" != 0 ] && [ "$PLAYED" = yes ]; then
-    for c in "$WEB" "$APP"; do
-      echo "--- $c log (last 15 lines)" >&2
-      timeout 20 podman logs "$c" 2>&1 | tail -n 15 >&2
-    done
-  fi
-  [ "$PLAYED" = no ] || timeout 60 podman kube down "$TMP/play.yaml" >/dev/null 2>&1
-  # kube down leaves the ConfigMap's volume; this run made it (it did not exist before).
-  [ -z "$CONFIG_VOLUME" ] || timeout 60 podman volume rm "$CONFIG_VOLUME" >/dev/null 2>&1
+  kube_teardown "$status" "$TMP/play.yaml" "$PLAYED" "$CONFIG_VOLUME" "$WEB" "$APP"
   rm -rf "$TMP"
   exit "$status"
 }

@@ -22,13 +22,7 @@ log() { printf '[test-k8s] %s\n' "$*"; }
 cleanup() {
   local status=$?
   set +e
-  if [ "$status" != 0 ] && [ "$PLAYED" = yes ]; then
-    echo "--- $CONTAINER log (last 20 lines)" >&2
-    timeout 20 podman logs "$CONTAINER" 2>&1 | tail -n 20 >&2
-  fi
-  [ "$PLAYED" = no ] || timeout 60 podman kube down "$TMP/play.yaml" >/dev/null 2>&1
-  # kube down leaves the ConfigMap's volume; this run made it (it did not exist before).
-  [ -z "$CONFIG_VOLUME" ] || timeout 60 podman volume rm "$CONFIG_VOLUME" >/dev/null 2>&1
+  kube_teardown "$status" "$TMP/play.yaml" "$PLAYED" "$CONFIG_VOLUME" "$CONTAINER"
   rm -rf "$TMP"
   exit "$status"
 }
