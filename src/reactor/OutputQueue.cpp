@@ -13,6 +13,15 @@ namespace {
 // One sendfile() call moves at most this much, so a fast reader of a huge file returns to the
 // loop between chunks (the socket buffer usually stops it sooner).
 constexpr std::uint64_t kMaxSendfileChunk = 4 * 1024 * 1024;
+
+// A head followed by a file body at most this long is sent with MSG_MORE, so head and body
+// leave in the same segments instead of a lone ~250-byte head first (one segment, one receive
+// and one wake-up less for the client per response). Measured on loopback, 10 connections,
+// wrk's core saturated: 32 KiB bodies +21 % MB/s, 64 KiB +5 %. Larger bodies are not held:
+// there the coalesced head cost up to 75 % (128 KiB; 1 MiB -25 %), perf putting half of the
+// server's time in tcp_write_xmit with interrupts off, and lighttpd, which corks every head,
+// collapses the same way at 128 KiB (1.7 GB/s against 5.5 for a separate head).
+constexpr std::uint64_t kCoalescedBodyLimit = 64 * 1024;
 }  // namespace
 
 void OutputQueue::appendFile(int fd, off_t offset, std::uint64_t length,
@@ -94,10 +103,10 @@ OutputQueue::FlushResult OutputQueue::flush(int sock) {
       return FlushResult::Drained;
     }
     auto len = static_cast<std::size_t>(end - start);
-    // No MSG_MORE before a sendfile body: measured on loopback it made each 1 MiB sendfile()
-    // cost 265 us instead of 48 us (the corked head held back the zero-copy pages).
-    int flags = MSG_NOSIGNAL;
-    ssize_t n = ::send(sock, bytes_.data(), len, flags);
+    // A held head cannot be stranded: when the socket fills, the kernel pushes what it took
+    // without MSG_MORE before it returns EAGAIN, and a body always joins the head's segment.
+    bool more = seg && end == seg->at && seg->remaining <= kCoalescedBodyLimit;
+    ssize_t n = ::send(sock, bytes_.data(), len, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
     if (n > 0) {
       progress_ = true;
       bytes_.consume(static_cast<std::size_t>(n));
