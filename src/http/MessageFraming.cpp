@@ -6,6 +6,16 @@
 namespace epserve::http {
 
 void readConnection(std::string_view value, FramingFields& f) {
+  // Nearly every client sends one bare option; the list walk below costs ~150 instructions
+  // per request (callgrind, ab -k's "Keep-Alive"), this comparison a tenth of that.
+  if (equalsIgnoreCase(value, "keep-alive")) {
+    f.keepAlive = true;
+    return;
+  }
+  if (equalsIgnoreCase(value, "close")) {
+    f.close = true;
+    return;
+  }
   forEachListElement(value, [&](std::string_view option) {
     if (equalsIgnoreCase(option, "close")) f.close = true;
     if (equalsIgnoreCase(option, "keep-alive")) f.keepAlive = true;
