@@ -24,7 +24,9 @@ void setOptions(int fd, unsigned notSentLowat, const std::string& where) {
   // lighttpd). TCP_NOTSENT_LOWAT makes the socket stop taking bytes (EAGAIN) once this many are
   // queued but not yet sent, and EPOLLOUT fire when they drain below it, so each sendfile() is
   // paced by the wire and transmits from our own core. The default (16 KiB) came out of a sweep
-  // of 4 KiB..1 MiB: see the README's benchmark section. Set on the listener: every accepted
+  // of 4 KiB..1 MiB (README, benchmarks); re-run on another VM, 8-32 KiB tie (7.8-8.5 GB/s at
+  // 1 MiB), 64 KiB gives 4.6-5.9 and 128 KiB 1.9-2.9: above ~32 KiB the ACK path takes the
+  // transmit work back. Set on the listener: every accepted
   // socket inherits it, so it costs no syscall per connection.
   if (notSentLowat > 0 &&
       ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notSentLowat, sizeof(notSentLowat)) != 0) {
