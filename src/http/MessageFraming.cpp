@@ -6,8 +6,10 @@
 namespace epserve::http {
 
 void readConnection(std::string_view value, FramingFields& f) {
-  // Nearly every client sends one bare option; the list walk below costs ~150 instructions
-  // per request (callgrind, ab -k's "Keep-Alive"), this comparison a tenth of that.
+  // Nearly every client sends one bare option, which needs no list walk: skipping its find
+  // and trim saves ~55 instructions per request (callgrind, ab -k's "Keep-Alive": 4,770 to
+  // 4,716). Dropping this for a hand loop over the comma in forEachListElement measured worse
+  // (4,515 against 4,437 with both this and the URL path fix).
   if (equalsIgnoreCase(value, "keep-alive")) {
     f.keepAlive = true;
     return;

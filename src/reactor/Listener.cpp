@@ -26,8 +26,8 @@ void setOptions(int fd, unsigned notSentLowat, const std::string& where) {
   // paced by the wire and transmits from our own core. The default (16 KiB) came out of a sweep
   // of 4 KiB..1 MiB (README, benchmarks); re-run on another VM, 8-32 KiB tie (7.8-8.5 GB/s at
   // 1 MiB), 64 KiB gives 4.6-5.9 and 128 KiB 1.9-2.9: above ~32 KiB the ACK path takes the
-  // transmit work back. Set on the listener: every accepted
-  // socket inherits it, so it costs no syscall per connection.
+  // transmit work back. Set on the listener: every accepted socket inherits it, so it costs no
+  // syscall per connection.
   if (notSentLowat > 0 &&
       ::setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &notSentLowat, sizeof(notSentLowat)) != 0) {
     throw std::system_error(errno, std::generic_category(),
